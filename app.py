@@ -1,0 +1,69 @@
+"""The Flask application factory. ``gunicorn app:app`` serves :func:`create_app`'s app.
+
+The module-level ``app`` is built on first access, not at import, so that tests
+and tools can import :func:`create_app` without building the default app — and
+so that a misconfigured production start fails with the settings' own message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, request
+
+from logconfig import configure_logging, request_id
+from settings import Settings, load_settings
+from storage.services import Services, build_services
+
+log = logging.getLogger("lifecert.app")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__, instance_path=str(settings.instance_dir), static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        JSON_AS_ASCII=False,
+    )
+    app.extensions["lifecert"] = services or build_services(settings)
+
+    @app.before_request
+    def _tag_request() -> None:
+        rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        g.request_id = rid
+        g._request_id_token = request_id.set(rid)
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.teardown_request
+    def _untag_request(_exc) -> None:
+        token = g.pop("_request_id_token", None)
+        if token is not None:
+            request_id.reset(token)
+
+    from web.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
+    from console.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def __getattr__(name: str):
+    if name == "app":
+        value = create_app()
+        globals()["app"] = value
+        return value
+    raise AttributeError(name)

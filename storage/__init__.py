@@ -1,0 +1,1 @@
+"""Adapters to the outside: the database, Redis and the object store."""

@@ -1,0 +1,1 @@
+"""Face analysis: video input, detection, landmarks, liveness, embedding, anti-spoofing. No Flask, no storage."""

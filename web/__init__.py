@@ -1,0 +1,1 @@
+"""HTTP blueprints that are neither WeChat nor the console: health, the certification pages."""
