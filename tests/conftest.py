@@ -62,3 +62,36 @@ def s3_server(tmp_path_factory):
     server = servers.start_seaweedfs(tmp_path_factory.mktemp("s3"))
     yield server
     server.stop()
+
+
+def make_settings(tmp_path: Path, **env: str):
+    """Settings for a test: embedded defaults under ``tmp_path`` plus ``env`` overrides (without the prefix)."""
+    from settings import load_settings
+
+    base = {"LIFECERT_INSTANCE_DIR": str(tmp_path / "instance")}
+    base.update({f"LIFECERT_{k}": v for k, v in env.items()})
+    return load_settings(base)
+
+
+@pytest.fixture
+def settings(tmp_path, redis_url):
+    """Embedded-mode settings on a fresh SQLite file, a local object folder and a real Redis."""
+    return make_settings(tmp_path, REDIS_URL=redis_url)
+
+
+@pytest.fixture
+def app(settings):
+    """The Flask app on a migrated SQLite database."""
+    from app import create_app
+    from storage.db import upgrade
+
+    upgrade(settings.database_url)
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["lifecert"].db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
