@@ -132,6 +132,8 @@ class CyclePolicy:
                 object.__setattr__(self, name, _month_day(name, value))
         if self.kind not in _KINDS:
             raise ValueError(f"kind must be one of {_KINDS}, not {self.kind!r}")
+        if self.suspend_on is None:
+            raise ValueError("suspend_on is required: a cycle without suspension has no consequence")
         if self.kind == "annual_deadline":
             if self.deadline is None or self.window_start is not None or self.window_end is not None:
                 raise ValueError("an annual_deadline policy needs deadline and no window")

@@ -457,6 +457,7 @@ def test_harbin_preset_as_stored():
         {"deadline": [12]},
         {"suspend_on": [4, 31]},
         {"suspend_on": [12, 31]},  # the deadline day itself
+        {"suspend_on": None},
         {"in_person_after_months": 0},
         {"in_person_after_months": True},
         {"in_person_after_months": "24"},
@@ -475,6 +476,7 @@ def test_bad_policies_are_refused(changes):
         {"window_start": [11, 1]},  # start after end
         {"deadline": [10, 31]},
         {"window_end": None},
+        {"suspend_on": None},
         {"suspend_on": [10, 31]},  # the last window day
         {"suspend_on": [9, 1]},  # inside the window
         {"suspend_on": [8, 15]},
