@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import random
-import secrets
+from collections.abc import Sequence
+from typing import Protocol
 
 ACTIONS: tuple[str, ...] = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
 TTL = dt.timedelta(minutes=3)
@@ -23,22 +23,28 @@ class ChallengeSpec:
     expires_at: dt.datetime
 
 
+class RandomSource(Protocol):
+    """What :func:`new_challenge` needs from ``random.Random`` (the caller picks the source)."""
+
+    def randint(self, a: int, b: int) -> int: ...
+    def sample(self, population: Sequence[str], k: int) -> list[str]: ...
+
+
 class ChallengeState(str, enum.Enum):
     open = "open"
     expired = "expired"
     used = "used"
 
 
-def new_challenge(now: dt.datetime, rng: random.Random | None = None, min_actions: int = 2,
+def new_challenge(now: dt.datetime, rng: RandomSource, nonce: str, min_actions: int = 2,
                   max_actions: int = 3, ttl: dt.timedelta = TTL) -> ChallengeSpec:
-    """2–3 distinct actions in random order, a nonce, and an expiry.
+    """2–3 distinct actions in random order, with the caller's nonce and an expiry.
 
-    ``rng`` defaults to the operating system's randomness; tests pass a seeded one.
+    The caller supplies the randomness (``random.SystemRandom()`` in production,
+    a seeded ``random.Random`` in tests), which keeps this module pure.
     """
-    rng = rng or random.SystemRandom()
     count = rng.randint(min_actions, max_actions)
-    return ChallengeSpec(actions=tuple(rng.sample(ACTIONS, count)), nonce=secrets.token_hex(16),
-                         expires_at=now + ttl)
+    return ChallengeSpec(actions=tuple(rng.sample(ACTIONS, count)), nonce=nonce, expires_at=now + ttl)
 
 
 def challenge_state(expires_at: dt.datetime, used_at: dt.datetime | None, now: dt.datetime) -> ChallengeState:

@@ -21,7 +21,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certification.idnumber import InvalidIdNumber, mask_id_number, mask_phone, validate_id_number, validate_phone
+from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
+from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
 from storage.models import Agency, Region, Retiree
 from storage.personal_data import FieldCipher
 
@@ -188,17 +189,19 @@ def import_roster(
         if on_row:
             on_row()
         name = fields.get("name", "")
-        try:
-            if not name:
-                raise InvalidIdNumber("missing_name")
-            if not _valid_name(name):
-                raise InvalidIdNumber("bad_name")
-            info = validate_id_number(fields.get("id_number", ""), today=today)
-            phone = fields.get("phone") or None
-            if phone:
-                phone = validate_phone(phone)
-        except InvalidIdNumber as exc:
-            report.errors.append(RowError(line, exc.code, ROW_ERRORS.get(exc.code, exc.code)))
+        code = None
+        if not name:
+            code = "missing_name"
+        elif not _valid_name(name):
+            code = "bad_name"
+        else:
+            try:
+                info = validate_id_number(fields.get("id_number", ""), today=today)
+                phone = validate_phone(fields["phone"]) if fields.get("phone") else None
+            except (InvalidIdNumber, InvalidPhoneNumber) as exc:
+                code = str(exc.code)
+        if code is not None:
+            report.errors.append(RowError(line, code, ROW_ERRORS.get(code, code)))
             continue
         index = cipher.blind_index(info.number, ID_CONTEXT)
         if index in seen:

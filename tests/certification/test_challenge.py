@@ -1,5 +1,6 @@
 import datetime as dt
 import random
+import secrets
 from collections import Counter
 
 import pytest
@@ -11,7 +12,7 @@ NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.timezone.utc)
 
 def test_two_or_three_distinct_known_actions_with_expiry():
     for seed in range(200):
-        spec = new_challenge(NOW, random.Random(seed))
+        spec = new_challenge(NOW, random.Random(seed), secrets.token_hex(16))
         assert 2 <= len(spec.actions) <= 3
         assert len(set(spec.actions)) == len(spec.actions)
         assert set(spec.actions) <= set(ACTIONS)
@@ -20,7 +21,8 @@ def test_two_or_three_distinct_known_actions_with_expiry():
 
 
 def test_orders_vary_so_a_replayed_video_meets_a_different_challenge():
-    orders = Counter(new_challenge(NOW).actions for _ in range(400))
+    rng = random.SystemRandom()
+    orders = Counter(new_challenge(NOW, rng, "n").actions for _ in range(400))
     assert len(orders) > 30
     assert max(orders.values()) < 40
 

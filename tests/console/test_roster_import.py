@@ -25,7 +25,7 @@ def make_id(region: str, birth: str, seq: str) -> str:
 
 GOOD_1 = make_id("230102", "19460315", "123")
 GOOD_2 = make_id("230103", "19501101", "456")
-GOOD_3 = make_id("130102", "19390229"[:6] + "0228", "789")
+GOOD_3 = make_id("130102", "19400229", "789")  # born on a leap day
 BAD_CHECK = GOOD_1[:-1] + ("0" if GOOD_1[-1] != "0" else "1")
 HEADER = ["姓名", "身份证号", "社保编号", "手机号", "地址", "所属区域"]
 

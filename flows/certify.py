@@ -1,0 +1,322 @@
+"""Certifying: challenge → upload → submit → (job) verdict → certification and message.
+
+The database is the source of truth for where an attempt stands; the job queue
+only carries work. That is what makes the faults survivable: a dead worker or a
+restarted Redis leaves attempts in ``queued``/``running`` in the database, and
+:func:`recover_stuck_attempts` puts them back on the queue. Every step is
+idempotent, and the unique ``certification.attempt_id`` makes sure one attempt
+yields at most one certification however often its job runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import random
+import secrets
+from typing import BinaryIO
+
+from sqlalchemy import select, update
+
+from certification.attempts import AttemptPolicy, may_start
+from certification.challenge import ChallengeState, challenge_state, new_challenge
+from flows import FlowError
+from flows.people import check_may_certify, require_consent
+from storage.models import (
+    Attempt,
+    AttemptStatus,
+    Challenge,
+    new_uuid,
+    utcnow,
+)
+from storage.objects import ObjectStoreError
+
+log = logging.getLogger("lifecert.flows.certify")
+
+MAX_VIDEO_BYTES = 25 * 1024 * 1024
+VIDEO_TYPES = {
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "video/3gpp": "3gp",
+    "video/x-matroska": "mkv",
+}
+ACTIVE = (AttemptStatus.created, AttemptStatus.queued, AttemptStatus.running)
+FINISHED = (AttemptStatus.passed, AttemptStatus.failed, AttemptStatus.review, AttemptStatus.rejected)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.datetime | None = None,
+                    rng: random.Random | None = None, policy: AttemptPolicy = AttemptPolicy()) -> Challenge:
+    """Issue a challenge for ``retiree_id``, after checking who asks and the attempt limits."""
+    now = now or utcnow()
+    with services.db.session() as session:
+        retiree = check_may_certify(session, wechat_user_id, retiree_id, now.date())
+        require_consent(session, wechat_user_id)
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = session.execute(
+            select(Attempt.status, Attempt.verdict, Attempt.created_at)
+            .where(Attempt.retiree_id == retiree.id)
+            .order_by(Attempt.created_at.desc())
+            .limit(50)
+        ).all()
+        today = sum(1 for r in rows if _aware(r.created_at) >= day_start and r.status != AttemptStatus.created)
+        running = sum(1 for r in rows if r.status in (AttemptStatus.queued, AttemptStatus.running))
+        under_review = any(r.status == AttemptStatus.review for r in rows[:1])
+        refusal = may_start(today, running, under_review, policy)
+        if refusal is not None:
+            raise FlowError(refusal.value)
+        spec = new_challenge(now, rng or random.SystemRandom(), secrets.token_hex(16))
+        challenge = Challenge(retiree_id=retiree.id, wechat_user_id=wechat_user_id, actions=list(spec.actions),
+                              nonce=spec.nonce, created_at=now, expires_at=spec.expires_at)
+        session.add(challenge)
+        session.flush()
+        log.info("challenge issued", extra={"challenge_id": challenge.id, "retiree_id": retiree.id,
+                                             "actions": list(spec.actions)})
+        return challenge
+
+
+class _HashingLimitedReader:
+    """Wraps the request stream: hashes what passes and stops past the size limit."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self.stream, self.limit = stream, limit
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+        self.head = b""
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.stream.read(n if n and n > 0 else 1024 * 1024)
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise FlowError("video_too_large")
+        if len(self.head) < 64:
+            self.head += chunk[: 64 - len(self.head)]
+        self.sha256.update(chunk)
+        return chunk
+
+
+def _looks_like_video(head: bytes) -> bool:
+    """A cheap sniff before any decoding: ISO-BMFF (mp4/mov/3gp) or EBML (webm/mkv)."""
+    return head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3"
+
+
+def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: BinaryIO, content_type: str,
+                   length: int | None = None, now: dt.datetime | None = None) -> Attempt:
+    """Stream a recording into the object store and create its attempt.
+
+    Nothing is buffered whole in memory. The attempt row is written only after the
+    object is stored, so an object-store failure leaves no half-made attempt.
+    """
+    now = now or utcnow()
+    base_type = (content_type or "").split(";")[0].strip().lower()
+    if base_type not in VIDEO_TYPES:
+        raise FlowError("video_type")
+    if length is not None and length > MAX_VIDEO_BYTES:
+        raise FlowError("video_too_large")
+    with services.db.session() as session:
+        challenge = session.get(Challenge, challenge_id)
+        if challenge is None or challenge.wechat_user_id != wechat_user_id:
+            raise FlowError("challenge_unknown")
+        state = challenge_state(_aware(challenge.expires_at), challenge.used_at, now)
+        if state is not ChallengeState.open:
+            raise FlowError(f"challenge_{state.value}")
+        existing = session.scalar(select(Attempt).where(Attempt.challenge_id == challenge_id))
+        if existing is not None:
+            return existing  # the same upload sent twice (double tap, network retry)
+        retiree_id = challenge.retiree_id
+
+    attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
+                      challenge_id=challenge_id, created_at=now)
+    key = f"videos/{now:%Y/%m}/{attempt.id}.{VIDEO_TYPES[base_type]}"
+    reader = _HashingLimitedReader(stream, MAX_VIDEO_BYTES)
+    try:
+        services.objects.put(key, reader, length if length is not None else -1, base_type)
+    except ObjectStoreError as exc:
+        log.warning("video upload failed", extra={"challenge_id": challenge_id, "error": str(exc)})
+        raise FlowError("store_unavailable") from exc
+    if reader.size == 0 or not _looks_like_video(reader.head):
+        services.objects.delete(key)
+        raise FlowError("video_unusable")
+    attempt.video_key = key
+    attempt.video_sha256 = reader.sha256.hexdigest()
+    with services.db.session() as session:
+        session.add(attempt)
+    log.info("video stored", extra={"attempt_id": attempt.id, "bytes": reader.size})
+    return attempt
+
+
+def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | None = None) -> Attempt:
+    """Queue an uploaded attempt for verification — once, however often it is submitted."""
+    now = now or utcnow()
+    with services.db.session() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.wechat_user_id != wechat_user_id:
+            raise FlowError("attempt_unknown")
+        changed = session.execute(
+            update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
+            .values(status=AttemptStatus.queued)
+        ).rowcount
+        if changed:
+            session.execute(update(Challenge).where(Challenge.id == attempt.challenge_id).values(used_at=now))
+    if changed:
+        enqueue_verification(services, attempt_id)
+    with services.db.session() as session:
+        return session.get(Attempt, attempt_id)
+
+
+def enqueue_verification(services, attempt_id: str) -> None:
+    from rq import Retry
+
+    from jobs.queues import VIDEOS, queue
+
+    queue(services, VIDEOS).enqueue(
+        "jobs.verify.verify_attempt", attempt_id, job_id=f"verify-{attempt_id}", job_timeout=300,
+        result_ttl=3600, failure_ttl=7 * 86400, retry=Retry(max=2, interval=[5, 30]),
+    )
+
+
+def recover_stuck_attempts(services, now: dt.datetime | None = None,
+                           older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[str]:
+    """Re-queue attempts the queue has lost (Redis restarted) or whose worker died.
+
+    An attempt counts as stuck when it has been queued or running for longer than
+    ``older_than`` and its job is not alive in Redis. Safe to run any time: the job
+    is idempotent.
+    """
+    from rq.job import Job, JobStatus
+    from rq.exceptions import NoSuchJobError
+
+    now = now or utcnow()
+    requeued = []
+    with services.db.session() as session:
+        rows = session.execute(
+            select(Attempt.id, Attempt.status, Attempt.created_at, Attempt.started_at)
+            .where(Attempt.status.in_([AttemptStatus.queued, AttemptStatus.running]))
+        ).all()
+    for row in rows:
+        since = _aware(row.started_at or row.created_at)
+        if now - since < older_than:
+            continue
+        try:
+            job = Job.fetch(f"verify-{row.id}", connection=services.redis)
+            status = job.get_status(refresh=True)
+        except NoSuchJobError:
+            status = None
+        if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            continue
+        if status == JobStatus.STARTED and now - since < dt.timedelta(minutes=10):
+            continue
+        with services.db.session() as session:
+            session.execute(update(Attempt).where(Attempt.id == row.id).values(status=AttemptStatus.queued,
+                                                                                 started_at=None))
+        enqueue_verification(services, row.id)
+        requeued.append(row.id)
+        log.warning("attempt re-queued", extra={"attempt_id": row.id, "job_status": str(status)})
+    return requeued
+
+
+def recent_verdicts(session, retiree_id: int) -> list[str]:
+    """The latest verdicts of a retiree's attempts, newest first."""
+    return list(session.scalars(
+        select(Attempt.verdict).where(Attempt.retiree_id == retiree_id, Attempt.verdict.is_not(None))
+        .order_by(Attempt.finished_at.desc()).limit(10)))
+
+
+class VerificationWork:
+    """What the job needs, read in one short transaction."""
+
+    def __init__(self, video_key: str, actions: list[str], templates: list[bytes]) -> None:
+        self.video_key, self.actions, self.templates = video_key, actions, templates
+
+
+def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
+    """None when the attempt is already finished (a re-run of a completed job)."""
+    from storage.models import EnrollmentPhoto
+
+    with services.db.session() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None:
+            raise FlowError("attempt_unknown")
+        if attempt.status in FINISHED:
+            return None
+        challenge = session.get(Challenge, attempt.challenge_id)
+        templates = list(session.scalars(
+            select(EnrollmentPhoto.template).where(EnrollmentPhoto.retiree_id == attempt.retiree_id,
+                                                   EnrollmentPhoto.active.is_(True),
+                                                   EnrollmentPhoto.template.is_not(None))))
+        return VerificationWork(attempt.video_key, list(challenge.actions), templates)
+
+
+def mark_running(services, attempt_id: str) -> None:
+    with services.db.session() as session:
+        session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(
+            [AttemptStatus.queued, AttemptStatus.running, AttemptStatus.error])).values(
+            status=AttemptStatus.running, started_at=utcnow()))
+
+
+def record_verdict(services, attempt_id: str, verdict, now: dt.datetime,
+                   policy: AttemptPolicy = AttemptPolicy()) -> str:
+    """Write the verdict, and on a pass the certification, in one transaction; then notify.
+
+    Returns the attempt's final status. Running twice records once: a finished
+    attempt is left alone, and ``certification.attempt_id`` is unique.
+    """
+    from certification.attempts import needs_review
+    from flows.cycles import apply_pass
+    from storage.models import Certification, CertificationMethod
+
+    best_key = None
+    if getattr(verdict, "best_frame_jpeg", None):
+        best_key = f"frames/{now:%Y/%m}/{attempt_id}.jpg"
+        try:
+            services.objects.put_bytes(best_key, verdict.best_frame_jpeg, "image/jpeg")
+        except ObjectStoreError:
+            best_key = None  # the verdict matters more than the picture
+    with services.db.session() as session:
+        attempt = session.get(Attempt, attempt_id, with_for_update=True)
+        if attempt.status in FINISHED:
+            return attempt.status.value
+        attempt.verdict = verdict.verdict
+        attempt.reasons = list(verdict.reasons)
+        attempt.advice = list(verdict.advice)
+        attempt.scores = dict(verdict.scores)
+        attempt.model_versions = dict(verdict.models)
+        attempt.timings = dict(verdict.timings)
+        attempt.best_frame_key = best_key
+        attempt.finished_at = now
+        effect = None
+        if verdict.verdict == "pass":
+            attempt.status = AttemptStatus.passed
+            retiree = session.get(Retiree, attempt.retiree_id)
+            certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
+                                          certified_on=now.date(), by_wechat_user_id=attempt.wechat_user_id,
+                                          attempt_id=attempt.id)
+            session.add(certification)
+            effect = apply_pass(session, retiree, certification, now.date())
+        elif verdict.verdict == "review":
+            attempt.status = AttemptStatus.review
+        else:
+            attempt.status = AttemptStatus.failed
+            session.flush()
+            if needs_review(recent_verdicts(session, attempt.retiree_id), policy):
+                attempt.status = AttemptStatus.review
+                attempt.reasons = [*attempt.reasons, "repeated_failures"]
+        status = attempt.status.value
+        openid, retiree_id = _notify_target(session, attempt)
+    from flows.notify import notify_attempt_result
+
+    notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect)
+    return status
+
+
+def _notify_target(session, attempt: Attempt) -> tuple[str | None, int]:
+    from storage.models import WeChatUser
+
+    user = session.get(WeChatUser, attempt.wechat_user_id) if attempt.wechat_user_id else None
+    return (user.oa_openid if user else None), attempt.retiree_id
