@@ -1,0 +1,62 @@
+"""What the certification flow tells people, handed to the bot's send queue.
+
+Each message has a dedupe key, so a job that runs twice sends once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from web.wording import advice_text, reason_text
+
+log = logging.getLogger("lifecert.flows.notify")
+
+RESULT_WORDS = {
+    "passed": "认证通过",
+    "failed": "未通过",
+    "review": "转人工审核",
+    "rejected": "审核未通过",
+}
+
+
+def _short(text: str, limit: int = 20) -> str:
+    """WeChat template keyword fields hold at most 20 characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree_id: int, status: str,
+                          effect=None) -> int | None:
+    """Tell the person who recorded the video how it went, and what to do next."""
+    if not openid:
+        return None
+    from sqlalchemy import select
+
+    from storage.models import Attempt, Retiree
+
+    with services.db.session() as session:
+        attempt = session.get(Attempt, attempt_id)
+        name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
+        reasons, advice = list(attempt.reasons), list(attempt.advice)
+    if status == "passed":
+        next_step = "无需其他操作"
+        if effect is not None and effect.resume_month is not None:
+            next_step = f"{effect.resume_month:%Y年%m月}起恢复发放"
+        reason = "本年度认证已完成"
+    elif status == "review":
+        reason = reason_text(reasons) if reasons else "需要人工确认"
+        next_step = "工作人员审核后通知您"
+    else:
+        reason = reason_text(reasons)
+        next_step = advice_text(advice).split("；")[0] if advice else "请再试一次"
+    fields = {
+        "name": _short(name or ""),
+        "result": RESULT_WORDS.get(status, status),
+        "reason": _short(reason),
+        "next_step": _short(next_step),
+        "time": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    }
+    from wechat.sender import enqueue_template
+
+    return enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
+                            dedupe_key=f"attempt:{attempt_id}:{status}")
