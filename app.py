@@ -55,9 +55,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(health_bp)
 
+    from wechat.endpoint import bp as wechat_bp
+
+    app.register_blueprint(wechat_bp)
+
     from console.cli import register_cli
 
     register_cli(app)
+
+    from wechat.cli import register_wechat_cli
+
+    register_wechat_cli(app)
     return app
 
 

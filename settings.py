@@ -42,6 +42,23 @@ class WeChatSettings:
     mini_app_id: str = "wx_lifecert_mini"
     mini_app_secret: str = "dev-mini-secret"
     public_base_url: str = "http://127.0.0.1:5000"  # where WeChat sends users (OAuth redirect)
+    # Template ids chosen in the MP admin, by our message kind (wechat/templates.py).
+    template_ids: dict = dataclasses.field(default_factory=lambda: dict(DEV_TEMPLATE_IDS))
+    # How long /wechat may think before it answers "success" and sends the answer later
+    # as a customer-service message; WeChat gives up after 5 seconds.
+    reply_budget_s: float = 4.0
+    timestamp_window_s: int = 300  # a signed request older or newer than this is refused
+    hotline: str = "12333"  # said in 联系我们 and in failure advice
+
+
+# Development template ids; production sets LIFECERT_WECHAT_TEMPLATE_IDS="kind=id,...".
+DEV_TEMPLATE_IDS = {
+    "cert_result": "dev_tpl_cert_result",
+    "reminder": "dev_tpl_reminder",
+    "suspension": "dev_tpl_suspension",
+    "resumption": "dev_tpl_resumption",
+    "family_bound": "dev_tpl_family_bound",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +173,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     aes_key = get("WECHAT_AES_KEY", "") or ""
     if aes_key and len(aes_key) != 43:
         problems.append(f"{PREFIX}WECHAT_AES_KEY (EncodingAESKey) must be 43 characters, got {len(aes_key)}")
+    template_ids = dict(DEV_TEMPLATE_IDS) if not prod else {}
+    for item in (get("WECHAT_TEMPLATE_IDS", "") or "").split(","):
+        if not item.strip():
+            continue
+        kind, sep, tpl = item.partition("=")
+        if not sep or not kind.strip() or not tpl.strip():
+            problems.append(f"{PREFIX}WECHAT_TEMPLATE_IDS is 'kind=template_id,...'; bad item {item!r}")
+            continue
+        template_ids[kind.strip()] = tpl.strip()
+
+    def number(name: str, default: float) -> float:
+        raw = get(name)
+        try:
+            return float(raw) if raw is not None else default
+        except ValueError:
+            problems.append(f"{PREFIX}{name} must be a number, got {raw!r}")
+            return default
+
     wechat = WeChatSettings(
         app_id=required("WECHAT_APP_ID", WeChatSettings.app_id),
         app_secret=required("WECHAT_APP_SECRET", WeChatSettings.app_secret),
@@ -165,6 +200,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mini_app_id=get("WECHAT_MINI_APP_ID", WeChatSettings.mini_app_id) or "",
         mini_app_secret=get("WECHAT_MINI_APP_SECRET", WeChatSettings.mini_app_secret) or "",
         public_base_url=get("PUBLIC_BASE_URL", WeChatSettings.public_base_url) or "",
+        template_ids=template_ids,
+        reply_budget_s=number("WECHAT_REPLY_BUDGET_S", WeChatSettings.reply_budget_s),
+        timestamp_window_s=int(number("WECHAT_TIMESTAMP_WINDOW_S", WeChatSettings.timestamp_window_s)),
+        hotline=get("WECHAT_HOTLINE", WeChatSettings.hotline) or "",
     )
 
     if problems:

@@ -1,0 +1,19 @@
+"""rq jobs on the ``messages`` queue: sending WeChat template and customer-service messages."""
+
+from __future__ import annotations
+
+from jobs.context import get_services
+
+
+def send_notification(notification_id: int) -> str:
+    """Send one Notification row (see wechat.sender.deliver); returns its new status."""
+    from wechat.sender import deliver
+
+    return deliver(get_services(), notification_id)
+
+
+def resume_paused() -> int:
+    """Scheduled for when a 45009 pause ends: put the waiting messages back on the queue."""
+    from wechat.sender import resume_sending
+
+    return resume_sending(get_services())

@@ -1,0 +1,179 @@
+"""``/wechat``: where WeChat pushes messages and events (plaintext, compatible or safe mode).
+
+Order of checks, each failing closed before anything is processed:
+size (413) → signature over token/timestamp/nonce (403) → timestamp window (403)
+→ in safe mode, msg_signature over the ciphertext (403) and decryption (400)
+→ XML without DTDs or entities (400) → required fields (400).
+
+Then the retry de-duplication (wechat/dedupe.py), and the reply, computed under
+a time budget: WeChat waits 5 seconds, so a reply not ready after
+``reply_budget_s`` is answered ``success`` now and sent later as a
+customer-service message.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import functools
+import logging
+import os
+import threading
+
+from flask import Blueprint, Response, current_app, request
+from wechatpy import parse_message
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException
+from wechatpy.replies import TextReply
+
+from wechat import accounts, dedupe, replies, signing
+
+log = logging.getLogger("lifecert.wechat.endpoint")
+bp = Blueprint("wechat", __name__)
+
+REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+SUCCESS = "success"  # WeChat's "no reply, and don't retry"
+BUSY_REPLY = "系统有点忙，请稍等一会儿再试。如着急，请打{hotline}。"
+
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    """One pool per process (gunicorn forks after import, so the pid is checked)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool, _pool_pid = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="wx"), os.getpid()
+        return _pool
+
+
+@functools.lru_cache(maxsize=8)
+def _crypto(token: str, aes_key: str, app_id: str) -> WeChatCrypto:
+    return WeChatCrypto(token, aes_key, app_id)
+
+
+def _plain(body: str, status: int) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def _refuse(status: int, why: str) -> Response:
+    log.warning("wechat request refused", extra={"status": status, "why": why})
+    return _plain({400: "bad request", 403: "forbidden", 413: "too large"}[status], status)
+
+
+@bp.get("/wechat")
+def verify_url() -> Response:
+    """WeChat's server-URL check: echo ``echostr`` if the signature is ours."""
+    wx = current_app.extensions["lifecert"].settings.wechat
+    args = request.args
+    try:
+        signing.check_signature(wx.token, args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", ""))
+        signing.check_timestamp(args.get("timestamp", ""), wx.timestamp_window_s)
+    except signing.Forged as exc:
+        return _refuse(403, str(exc))
+    return _plain(args.get("echostr", ""), 200)
+
+
+@bp.post("/wechat")
+def receive() -> Response:
+    services = current_app.extensions["lifecert"]
+    wx = services.settings.wechat
+    args = request.args
+    if (request.content_length or 0) > signing.MAX_BODY_BYTES:
+        return _refuse(413, "body too large")
+    body = request.stream.read(signing.MAX_BODY_BYTES + 1)
+    if len(body) > signing.MAX_BODY_BYTES:
+        return _refuse(413, "body too large")
+    timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+    try:
+        signing.check_signature(wx.token, args.get("signature", ""), timestamp, nonce)
+        signing.check_timestamp(timestamp, wx.timestamp_window_s)
+    except signing.Forged as exc:
+        return _refuse(403, str(exc))
+
+    encrypted = args.get("encrypt_type", "raw") == "aes"
+    try:
+        if encrypted:
+            if not wx.encoding_aes_key:
+                return _refuse(400, "encrypted push but no EncodingAESKey configured")
+            outer = signing.parse_flat_xml(body)
+            cipher = outer.get("Encrypt", "")
+            try:
+                signing.check_signature(wx.token, args.get("msg_signature", ""), timestamp, nonce, cipher)
+            except signing.Forged as exc:
+                return _refuse(403, "msg_" + str(exc))
+            try:
+                key = base64.b64decode(wx.encoding_aes_key + "=")
+                xml = PrpCrypto(key).decrypt(cipher, wx.app_id)
+            except InvalidAppIdException:
+                return _refuse(403, "encrypted for another AppID")
+            except Exception:  # noqa: BLE001 - bad base64, padding or length: not WeChat's ciphertext
+                return _refuse(400, "cannot decrypt")
+        elif args.get("encrypt_type", "raw") != "raw":
+            return _refuse(400, "unknown encrypt_type")
+        else:
+            xml = body
+        fields = signing.parse_flat_xml(xml)
+        if any(not fields.get(k) for k in REQUIRED):
+            return _refuse(400, "missing required fields")
+        msg = parse_message(xml)
+    except signing.Malformed as exc:
+        return _refuse(400, f"malformed XML ({exc})")
+
+    reply_xml = _reply_for(services, msg, fields)
+    if reply_xml is None:
+        return _plain(SUCCESS, 200)
+    if encrypted:
+        reply_xml = _crypto(wx.token, wx.encoding_aes_key, wx.app_id).encrypt_message(reply_xml, nonce, timestamp)
+    return Response(reply_xml, status=200, mimetype="application/xml")
+
+
+def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
+    """The plaintext reply XML for ``msg`` (None: answer ``success``), processed at most once per push."""
+    openid = msg.source
+    kind = msg.type if msg.type != "event" else msg.event
+    interactive = msg.type != "event" or kind in replies.INTERACTIVE_EVENTS
+    key = dedupe.message_key(fields)
+    first, stored, due = dedupe.claim(services.redis, key, openid if interactive else "")
+    if not first:
+        log.info("wechat retry answered from the first copy", extra={"msg_type": kind})
+        return stored.decode() if stored else None
+
+    def work() -> str | None:
+        if interactive and due and kind not in ("subscribe", "subscribe_scan"):
+            accounts.record(services, openid, subscribed=True)
+        return replies.respond(services, msg)
+
+    budget = services.settings.wechat.reply_budget_s
+    future = _executor().submit(work)
+    try:
+        text = future.result(timeout=budget)
+    except concurrent.futures.TimeoutError:
+        future.add_done_callback(functools.partial(_send_late, services, openid))
+        log.warning("wechat reply over budget; it will follow as a customer-service message",
+                    extra={"msg_type": kind, "budget_s": budget})
+        return None
+    except Exception:  # noqa: BLE001 - the user gets a kind word, the log gets the traceback
+        log.exception("wechat reply failed", extra={"msg_type": kind})
+        text = BUSY_REPLY.format(hotline=services.settings.wechat.hotline)
+    if not text:
+        dedupe.remember_reply(services.redis, key, "")
+        return None
+    reply = TextReply(source=msg.target, target=openid, content=text).render()
+    dedupe.remember_reply(services.redis, key, reply)
+    return reply
+
+
+def _send_late(services, openid: str, future: concurrent.futures.Future) -> None:
+    """A reply that missed WeChat's 5 seconds goes out through the customer-service queue."""
+    from wechat.sender import enqueue_text
+
+    try:
+        text = future.result()
+    except Exception:  # noqa: BLE001
+        log.exception("late wechat reply failed")
+        return
+    if text:
+        enqueue_text(services, openid, text, kind="late_reply")

@@ -1,0 +1,90 @@
+"""The custom menu, as data, checked against WeChat's limits and pushed by ``flask --app app wechat-menu push``.
+
+Limits (reference §3.2): 1–3 top-level buttons, 1–5 sub-buttons each; a
+top-level name at most 16 bytes, a sub-button name at most 40 bytes (UTF-8, so
+5 and 13 Chinese characters); key at most 128 bytes, url at most 1024 bytes.
+"""
+
+from __future__ import annotations
+
+from settings import WeChatSettings
+from wechat.oauth import authorize_url
+
+# CLICK keys; wechat/replies.py answers each.
+CERT_RECORDS = "CERT_RECORDS"
+FAMILY = "FAMILY_HELP"
+GUIDE = "GUIDE"
+FAQ = "FAQ"
+CONTACT = "CONTACT"
+BINDING = "BINDING"
+CONTACT_INFO = "CONTACT_INFO"
+
+CERTIFY_PATH = "/h5/certify"  # the certification page (built by the certification-flow issue)
+
+TOP_NAME_BYTES, SUB_NAME_BYTES, KEY_BYTES, URL_BYTES = 16, 40, 128, 1024
+
+
+def build_menu(settings: WeChatSettings) -> dict:
+    """The menu body for ``menu/create``. The certify link goes through OAuth so the page knows the openid."""
+    return {"button": [
+        {"name": "在线服务", "sub_button": [
+            {"type": "view", "name": "资格认证", "url": authorize_url(settings, CERTIFY_PATH, state="menu")},
+            {"type": "click", "name": "认证记录", "key": CERT_RECORDS},
+            {"type": "click", "name": "家属代认证", "key": FAMILY},
+        ]},
+        {"name": "办事指南", "sub_button": [
+            {"type": "click", "name": "认证指南", "key": GUIDE},
+            {"type": "click", "name": "常见问题", "key": FAQ},
+            {"type": "click", "name": "联系我们", "key": CONTACT},
+        ]},
+        {"name": "我的", "sub_button": [
+            {"type": "click", "name": "绑定/解绑", "key": BINDING},
+            {"type": "click", "name": "联系信息修改", "key": CONTACT_INFO},
+        ]},
+    ]}
+
+
+def problems(menu: dict) -> list[str]:
+    """Everything WeChat would refuse in ``menu`` (empty list: it is valid)."""
+    found: list[str] = []
+
+    def size(s: str) -> int:
+        return len(s.encode("utf-8"))
+
+    buttons = menu.get("button") or []
+    if not 1 <= len(buttons) <= 3:
+        found.append(f"{len(buttons)} top-level buttons (1–3 allowed)")
+    for top in buttons:
+        name = top.get("name", "")
+        if not name or size(name) > TOP_NAME_BYTES:
+            found.append(f"top-level name {name!r} is {size(name)} bytes (1–{TOP_NAME_BYTES})")
+        subs = top.get("sub_button")
+        items = subs if subs is not None else [top]
+        if subs is not None and not 1 <= len(subs) <= 5:
+            found.append(f"{name!r} has {len(subs)} sub-buttons (1–5 allowed)")
+        for item in items:
+            n = item.get("name", "")
+            if item is not top and (not n or size(n) > SUB_NAME_BYTES):
+                found.append(f"sub-button name {n!r} is {size(n)} bytes (1–{SUB_NAME_BYTES})")
+            kind = item.get("type")
+            if kind == "click" and not 1 <= size(item.get("key", "")) <= KEY_BYTES:
+                found.append(f"{n!r}: click key must be 1–{KEY_BYTES} bytes")
+            elif kind == "view" and not 1 <= size(item.get("url", "")) <= URL_BYTES:
+                found.append(f"{n!r}: view url must be 1–{URL_BYTES} bytes")
+            elif kind == "miniprogram" and not all(item.get(k) for k in ("url", "appid", "pagepath")):
+                found.append(f"{n!r}: miniprogram needs url, appid and pagepath")
+            elif kind not in ("click", "view", "miniprogram"):
+                found.append(f"{n!r}: unsupported type {kind!r}")
+    return found
+
+
+def push_menu(services) -> dict:
+    """Validate, then ``menu/create``. Raises ValueError before calling WeChat if the menu is invalid."""
+    from wechat.client import make_client
+
+    menu = build_menu(services.settings.wechat)
+    found = problems(menu)
+    if found:
+        raise ValueError("menu is invalid: " + "; ".join(found))
+    make_client(services).menu.create(menu)
+    return menu

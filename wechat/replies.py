@@ -1,0 +1,194 @@
+"""What the bot says: answers to events, menu clicks and text, in short plain Chinese for old eyes.
+
+:func:`respond` takes a parsed wechatpy message and returns the reply text (or
+None for no reply). It may touch the database; the endpoint runs it under a time
+budget and sends a late answer as a customer-service message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import select, update
+
+from storage.models import Notification
+from wechat import accounts, faq, menu
+from wechat.oauth import authorize_url
+from wechat.scenes import handle_scene
+
+log = logging.getLogger("lifecert.wechat.replies")
+
+# Events after which WeChat opens the 48-hour customer-service window.
+INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click", "scancode_push", "scancode_waitmsg",
+                      "location"}
+
+
+def _certify_link(settings) -> str:
+    return f'<a href="{authorize_url(settings.wechat, menu.CERTIFY_PATH, state="reply")}">点这里开始认证</a>'
+
+
+def welcome(services) -> str:
+    return ("您好，欢迎关注！这里可以在家用手机完成养老金领取资格认证，不用跑腿。\n\n"
+            "第一步：点下方菜单“在线服务→资格认证”，按提示绑定本人信息，再拍一段几秒钟的视频就行。\n"
+            "家人也可以帮忙：点“在线服务→家属代认证”。\n\n"
+            "有问题回复“帮助”。认证免费，不要把验证码告诉任何人。")
+
+
+def help_text(services) -> str:
+    return ("您可以回复这些字：\n"
+            "“认证”——怎么在手机上认证\n"
+            "“查询”——查看认证记录\n"
+            "“家属”——家人怎么帮忙认证\n"
+            "“绑定”——绑定或解绑老人\n"
+            "“问题”——常见问题\n"
+            "“电话”——联系我们\n"
+            "也可以直接点下方菜单。")
+
+
+def guide_text(services) -> str:
+    return ("【手机认证四步走】\n"
+            "1. 点菜单“在线服务→资格认证”；\n"
+            "2. 第一次使用要绑定本人姓名和身份证号；\n"
+            "3. 到亮处，摘下帽子眼镜，按提示拍几秒钟视频；\n"
+            "4. 等消息通知结果，一般几分钟内就有。\n"
+            f"{_certify_link(services.settings)}")
+
+
+def certify_text(services) -> str:
+    return ("在手机上认证很简单：点下方菜单“在线服务→资格认证”，按提示拍几秒钟视频就行。\n"
+            f"{_certify_link(services.settings)}\n"
+            "拍摄时请到亮处，摘下帽子和眼镜。")
+
+
+def family_text(services) -> str:
+    return ("家人可以用自己的手机帮老人认证：\n"
+            "1. 家人关注本公众号；\n"
+            "2. 点“我的→绑定/解绑”，填写老人的姓名和身份证号，或扫老人手机上生成的二维码；\n"
+            "3. 绑定后点“在线服务→资格认证”，选择老人，请老人本人对着镜头拍摄。\n"
+            "一位家人可以帮几位老人认证。")
+
+
+def contact_text(services) -> str:
+    hotline = services.settings.wechat.hotline
+    return (f"人社服务热线：{hotline}（工作日上班时间）。\n"
+            "也可以带上身份证，到社区服务站或社保经办窗口办理。\n"
+            "在这里直接留言，我们也会看到。")
+
+
+def contact_info_text(services) -> str:
+    return ("修改联系电话或地址，需要先绑定本人。\n"
+            "请带身份证到社保经办窗口办理，或打"
+            f"{services.settings.wechat.hotline}咨询。手机上修改的功能正在准备中。")
+
+
+def binding_text(services, openid: str) -> str:
+    people = accounts.bound_retirees(services, openid)
+    bind_link = f'<a href="{authorize_url(services.settings.wechat, "/h5/bind", state="menu")}">点这里绑定或解绑</a>'
+    if not people:
+        return ("您还没有绑定老人。绑定后才能认证和查记录。\n"
+                "本人或家人都可以绑定，需要老人的姓名和身份证号。\n" + bind_link)
+    lines = ["您已绑定："]
+    lines += [f"· {p['name']}（{'本人' if p['kind'] == 'self' else '家属代办'}）" for p in people]
+    return "\n".join(lines) + "\n" + bind_link
+
+
+_STATUS = {"active": "正常发放", "suspended": "暂停发放（补做认证后恢复）", "stopped": "已停发"}
+
+
+def records_text(services, openid: str) -> str:
+    people = accounts.bound_retirees(services, openid)
+    if not people:
+        return "您还没有绑定老人，暂时查不到认证记录。\n请先点“我的→绑定/解绑”。"
+    lines = ["【认证记录】"]
+    for p in people:
+        last = p["last_certified_on"]
+        when = f"{last.year}年{last.month}月{last.day}日" if last else "还没有记录"
+        lines.append(f"{p['name']}：上次认证 {when}；养老金{_STATUS.get(p['pension_status'], '')}")
+    return "\n".join(lines)
+
+
+def default_text(services) -> str:
+    return "抱歉，没看懂您的意思。\n" + help_text(services)
+
+
+def _faq_index(services, openid):
+    return faq.index_text()
+
+
+CLICK_REPLIES = {
+    menu.CERT_RECORDS: records_text,
+    menu.FAMILY: lambda services, openid: family_text(services),
+    menu.GUIDE: lambda services, openid: guide_text(services),
+    menu.FAQ: _faq_index,
+    menu.CONTACT: lambda services, openid: contact_text(services),
+    menu.BINDING: binding_text,
+    menu.CONTACT_INFO: lambda services, openid: contact_info_text(services),
+}
+
+# (keywords, answer) tried in order on text messages; the first whose keyword appears wins.
+KEYWORDS: list[tuple[tuple[str, ...], object]] = [
+    (("记录", "查询", "查一下"), records_text),
+    (("解绑", "绑定"), binding_text),
+    (("家属", "家人", "代认证", "子女"), lambda s, o: family_text(s)),
+    (("帮助", "菜单", "你好", "您好", "在吗", "?", "？"), lambda s, o: help_text(s)),
+    (("问题", "常见"), _faq_index),
+    (("电话", "联系", "人工", "客服", "地址"), lambda s, o: contact_text(s)),
+    (("指南", "流程", "步骤"), lambda s, o: guide_text(s)),
+]
+
+
+def text_reply(services, openid: str, text: str) -> str:
+    text = text.strip()
+    hotline = services.settings.wechat.hotline
+    if re.fullmatch(r"\d{1,2}", text):
+        return faq.answer(int(text), hotline) or faq.index_text()
+    for words, fn in KEYWORDS:
+        if any(w in text for w in words):
+            return fn(services, openid)
+    if found := faq.match(text, hotline):
+        return found
+    if "认证" in text or "认 证" in text:
+        return certify_text(services)
+    return default_text(services)
+
+
+def respond(services, msg) -> str | None:
+    """The reply text for ``msg`` (a wechatpy message or event), after recording what it says about the user."""
+    openid = msg.source
+    kind = msg.type if msg.type != "event" else msg.event
+    if kind == "subscribe":
+        accounts.record(services, openid, subscribed=True)
+        return welcome(services)
+    if kind == "subscribe_scan":
+        accounts.record(services, openid, subscribed=True)
+        return handle_scene(services, openid, msg.scene_id or "")
+    if kind == "unsubscribe":
+        accounts.record(services, openid, subscribed=False, interacted=False)
+        return None
+    if kind == "templatesendjobfinish":
+        _template_delivered(services, str(msg.id), msg.status)
+        return None
+    if kind == "scan":
+        return handle_scene(services, openid, msg.scene_id or "")
+    if kind == "click":
+        fn = CLICK_REPLIES.get(msg.key)
+        return fn(services, openid) if fn else default_text(services)
+    if kind == "text":
+        return text_reply(services, openid, msg.content or "")
+    if kind in ("view", "location", "view_miniprogram") or msg.type == "event":
+        return None
+    if kind == "video" or kind == "shortvideo":
+        return ("收到您的视频。认证视频请在“在线服务→资格认证”里按提示拍摄，聊天里发的视频不能用来认证。\n"
+                f"{_certify_link(services.settings)}")
+    if kind in ("image", "voice"):
+        return "收到。目前只能看懂文字，请回复“帮助”看看能做什么，或打" + services.settings.wechat.hotline + "。"
+    return default_text(services)
+
+
+def _template_delivered(services, msgid: str, status: str) -> None:
+    """WeChat's asynchronous delivery report for a template message (TEMPLATESENDJOBFINISH)."""
+    new = "delivered" if status == "success" else "failed"
+    with services.db.session() as s:
+        s.execute(update(Notification).where(Notification.msgid == msgid, Notification.channel == "template")
+                  .values(status=new, errmsg=None if new == "delivered" else status[:200]))

@@ -1,0 +1,103 @@
+"""Template messages: what each kind says, within WeChat's current rules.
+
+Since 2023-05 WeChat shows no ``first``/``remark`` lines, no colours, and each
+keyword field is at most 20 characters with no line breaks. So every message is
+a few short fields; the reason and the next step each get their own field.
+
+The keyword names (thing1, time2 …) are those of the templates chosen from
+WeChat's library in the MP admin; ``settings.wechat.template_ids`` maps our
+kinds to their template ids.
+
+Callers pass ``fields`` by meaning (``{"name": "张*明", "passed": True, …}``);
+:func:`render` turns them into WeChat's ``data`` and refuses anything too long,
+so a mistake is caught when the message is queued, not when WeChat rejects it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+MAX_FIELD_CHARS = 20
+
+# Plain-words reasons for a failed face check, by the reason codes of the certification flow,
+# each with the next step. Unknown codes fall back to the generic pair.
+FAILURE_REASONS: dict[str, tuple[str, str]] = {
+    "no_face": ("没有拍到清楚的正脸", "到亮处正对手机重拍"),
+    "too_dark": ("光线太暗", "到明亮处重拍"),
+    "backlit": ("背光，脸太暗", "不要背对窗户，重拍"),
+    "occluded": ("脸被帽子或眼镜挡住", "摘下帽子眼镜重拍"),
+    "multiple_faces": ("画面里有不止一个人", "只让老人一人出镜重拍"),
+    "not_live": ("没有通过动作检测", "按提示眨眼张嘴重拍"),
+    "mismatch": ("和登记照片比对不上", "可到社区服务站办理"),
+    "video_quality": ("视频不清楚", "拿稳手机重拍"),
+    "too_short": ("视频太短", "拍满几秒钟再提交"),
+}
+GENERIC_FAILURE = ("这次没有认证成功", "重拍或到社区服务站办理")
+
+
+def _date(value: dt.date | dt.datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y年%m月%d日 %H:%M")
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _cert_result(f: dict) -> dict[str, str]:
+    if f["passed"]:
+        reason, step = "本年度认证已完成", "无需再操作"
+    else:
+        reason, step = FAILURE_REASONS.get(f.get("reason", ""), (f.get("reason_text") or GENERIC_FAILURE[0],
+                                                                     f.get("next_step") or GENERIC_FAILURE[1]))
+    return {"thing1": f["name"], "phrase2": "认证通过" if f["passed"] else "未通过",
+            "thing3": reason, "thing4": step, "time5": _date(f["at"])}
+
+
+def _reminder(f: dict) -> dict[str, str]:
+    return {"thing1": f["name"], "thing2": "养老金领取资格认证", "time3": _date(f["deadline"]),
+            "thing4": "请在截止日前完成认证"}
+
+
+def _suspension(f: dict) -> dict[str, str]:
+    return {"thing1": f["name"], "phrase2": "暂停发放", "time3": _date(f["since"]),
+            "thing4": "补做认证后下月恢复并补发"}
+
+
+def _resumption(f: dict) -> dict[str, str]:
+    return {"thing1": f["name"], "phrase2": "恢复发放", "time3": _date(f["from_date"]),
+            "thing4": "暂停期间的待遇将补发"}
+
+
+def _family_bound(f: dict) -> dict[str, str]:
+    return {"thing1": f["name"], "thing2": f["family"], "time3": _date(f["at"]),
+            "thing4": "不是您本人同意请打" + f.get("hotline", "12333")}
+
+
+# kind -> (what it is, required fields, builder)
+KINDS: dict[str, tuple[str, tuple[str, ...], Callable[[dict], dict[str, str]]]] = {
+    "cert_result": ("认证结果通知", ("name", "passed", "at"), _cert_result),
+    "reminder": ("认证到期提醒", ("name", "deadline"), _reminder),
+    "suspension": ("待遇暂停通知", ("name", "since"), _suspension),
+    "resumption": ("待遇恢复通知", ("name", "from_date"), _resumption),
+    "family_bound": ("家属绑定通知", ("name", "family", "at"), _family_bound),
+}
+
+
+def render(kind: str, fields: dict) -> dict[str, dict[str, str]]:
+    """WeChat's ``data`` for a template of ``kind``; raises ValueError for a missing or too-long field."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown template kind {kind!r}; known: {', '.join(KINDS)}")
+    _title, required, build = KINDS[kind]
+    missing = [k for k in required if fields.get(k) in (None, "")]
+    if missing:
+        raise ValueError(f"template {kind!r} needs {', '.join(missing)}")
+    data = build(fields)
+    for key, value in data.items():
+        if len(value) > MAX_FIELD_CHARS or "\n" in value or not value:
+            raise ValueError(f"template {kind!r} field {key}={value!r}: 1–{MAX_FIELD_CHARS} characters, one line")
+    return {key: {"value": value} for key, value in data.items()}
+
+
+def title(kind: str) -> str:
+    return KINDS[kind][0]
