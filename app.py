@@ -59,6 +59,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(wechat_bp)
 
+    import web.scenes  # noqa: F401 - registers the family-binding QR scene with the bot
+    from web.h5 import bp as h5_bp
+
+    app.register_blueprint(h5_bp)
+
     from console.cli import register_cli
 
     register_cli(app)

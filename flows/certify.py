@@ -27,6 +27,7 @@ from storage.models import (
     Attempt,
     AttemptStatus,
     Challenge,
+    Retiree,
     new_uuid,
     utcnow,
 )

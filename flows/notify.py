@@ -12,14 +12,6 @@ from web.wording import advice_text, reason_text
 
 log = logging.getLogger("lifecert.flows.notify")
 
-RESULT_WORDS = {
-    "passed": "认证通过",
-    "failed": "未通过",
-    "review": "转人工审核",
-    "rejected": "审核未通过",
-}
-
-
 def _short(text: str, limit: int = 20) -> str:
     """WeChat template keyword fields hold at most 20 characters."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -38,25 +30,18 @@ def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree
         attempt = session.get(Attempt, attempt_id)
         name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
         reasons, advice = list(attempt.reasons), list(attempt.advice)
-    if status == "passed":
-        next_step = "无需其他操作"
-        if effect is not None and effect.resume_month is not None:
-            next_step = f"{effect.resume_month:%Y年%m月}起恢复发放"
-        reason = "本年度认证已完成"
-    elif status == "review":
-        reason = reason_text(reasons) if reasons else "需要人工确认"
-        next_step = "工作人员审核后通知您"
-    else:
-        reason = reason_text(reasons)
-        next_step = advice_text(advice).split("；")[0] if advice else "请再试一次"
-    fields = {
-        "name": _short(name or ""),
-        "result": RESULT_WORDS.get(status, status),
-        "reason": _short(reason),
-        "next_step": _short(next_step),
-        "time": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-    }
+    fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
+    if status == "review":
+        fields["reason_text"] = _short(reason_text(reasons) if reasons else "需要人工确认")
+        fields["next_step"] = "工作人员审核后通知您"
+    elif status != "passed":
+        fields["reason_text"] = _short(reason_text(reasons))
+        fields["next_step"] = _short(advice_text(advice).split("；")[0] if advice else "请再试一次")
     from wechat.sender import enqueue_template
 
-    return enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
-                            dedupe_key=f"attempt:{attempt_id}:{status}")
+    nid = enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
+                           dedupe_key=f"attempt:{attempt_id}:{status}")
+    if effect is not None and effect.resume_month is not None:
+        enqueue_template(services, openid, "resumption", {"name": fields["name"], "from_date": effect.resume_month},
+                         retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption")
+    return nid

@@ -38,7 +38,7 @@ log = logging.getLogger("lifecert.flows.people")
 
 CONSENT_VERSION = "2026-11-v1"
 TOKEN_TTL = dt.timedelta(days=7)
-TOKEN_PREFIX = "bind_"
+SCENE_PREFIX = "bind"  # the QR scene is "bind:<token>" (wechat.scenes)
 _REASON_TO_CODE = {
     rules.Reason.NOT_BOUND: "not_bound",
     rules.Reason.BINDING_REVOKED: "not_bound",
@@ -151,24 +151,22 @@ def new_binding_token(session: Session, retiree_id: int, now: dt.datetime | None
                       ttl: dt.timedelta = TOKEN_TTL) -> str:
     """A single-use random token for a 'let my family certify for me' QR code.
 
-    Only its hash is stored; the QR carries ``bind_<token>`` (≤ 64 characters,
-    WeChat's scene_str limit) and nothing about the person.
+    Only its hash is stored; the QR's scene is ``bind:<token>`` (≤ 64 characters,
+    WeChat's scene_str limit) and carries nothing about the person.
     """
     now = now or utcnow()
     token = secrets.token_urlsafe(24)
     session.add(BindingToken(token_hash=_token_hash(token), retiree_id=retiree_id, created_at=now,
                              expires_at=now + ttl))
     session.flush()
-    return TOKEN_PREFIX + token
+    return token
 
 
-def redeem_binding_token(session: Session, user: WeChatUser, scene: str,
+def redeem_binding_token(session: Session, user: WeChatUser, token: str,
                          now: dt.datetime | None = None) -> Retiree:
     """A family member scanned the QR: bind them as proxy and spend the token."""
     now = now or utcnow()
-    if not scene.startswith(TOKEN_PREFIX):
-        raise FlowError("token_invalid")
-    row = session.scalar(select(BindingToken).where(BindingToken.token_hash == _token_hash(scene[len(TOKEN_PREFIX):])))
+    row = session.scalar(select(BindingToken).where(BindingToken.token_hash == _token_hash(token)))
     expires_at = row.expires_at if row is None or row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
     if row is None or row.used_at is not None or now >= expires_at:
         raise FlowError("token_invalid")

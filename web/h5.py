@@ -402,7 +402,7 @@ def family_qr_page(retiree_id: int):
             return render_template("h5/message.html", title="不能生成", text="只有老人本人可以生成家属二维码。",
                                    back="/h5/family"), 403
         token = people_flow.new_binding_token(db, retiree_id)
-    qr = create_scene_qrcode(_services(), token, expire_seconds=int(people_flow.TOKEN_TTL.total_seconds()))
+    qr = create_scene_qrcode(_services(), f"{people_flow.SCENE_PREFIX}:{token}", expire_seconds=int(people_flow.TOKEN_TTL.total_seconds()))
     return render_template("h5/family_qr.html", qr_url=qr["url"], expires_days=people_flow.TOKEN_TTL.days)
 
 
