@@ -80,6 +80,7 @@ class Settings:
     vision_models_dir: Path
     wechat: WeChatSettings
     log_level: str = "INFO"
+    video_retention_days: int = 30  # raw certification videos; those under review are kept apart
 
     @property
     def is_production(self) -> bool:
@@ -206,6 +207,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hotline=get("WECHAT_HOTLINE", WeChatSettings.hotline) or "",
     )
 
+    retention = get("VIDEO_RETENTION_DAYS", "30") or "30"
+    if not retention.isdigit() or not 1 <= int(retention) <= 3650:
+        problems.append(f"{PREFIX}VIDEO_RETENTION_DAYS must be a whole number of days (1–3650), got {retention!r}")
+        retention = "30"
+
     if problems:
         raise ConfigError("lifecert cannot start:\n  - " + "\n  - ".join(problems))
 
@@ -227,4 +233,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vision_models_dir=Path(get("VISION_MODELS_DIR", str(REPO_ROOT.parent / "shared" / "models"))),
         wechat=wechat,
         log_level=get("LOG_LEVEL", "INFO") or "INFO",
+        video_retention_days=int(retention),
     )

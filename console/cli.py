@@ -48,6 +48,18 @@ def register_cli(app: Flask) -> None:
         upgrade(url, revision)
         click.echo(f"database at revision {current_revision(url)}")
 
+    @app.cli.command("setup-storage")
+    def setup_storage() -> None:
+        """Create the bucket and its lifecycle rule (raw videos expire after the retention period)."""
+        from storage.objects import VIDEO_PREFIX
+
+        services = _services()
+        if hasattr(services.objects, "ensure_bucket"):
+            services.objects.ensure_bucket()
+        days = services.settings.video_retention_days
+        services.objects.apply_retention(VIDEO_PREFIX, days)
+        click.echo(f"object store ready; raw videos are kept {days} days")
+
     @app.cli.command("create-agency")
     @click.option("--code", required=True, help="short code, e.g. harbin")
     @click.option("--name", required=True, help="e.g. 哈尔滨市社会保险事业服务中心")

@@ -31,7 +31,7 @@ from storage.models import (
     new_uuid,
     utcnow,
 )
-from storage.objects import ObjectStoreError
+from storage.objects import VIDEO_PREFIX, ObjectStoreError
 
 log = logging.getLogger("lifecert.flows.certify")
 
@@ -134,7 +134,7 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: Bin
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
-    key = f"videos/{now:%Y/%m}/{attempt.id}.{VIDEO_TYPES[base_type]}"
+    key = f"{VIDEO_PREFIX}{now:%Y/%m}/{attempt.id}.{VIDEO_TYPES[base_type]}"
     reader = _HashingLimitedReader(stream, MAX_VIDEO_BYTES)
     try:
         services.objects.put(key, reader, length if length is not None else -1, base_type)
@@ -308,12 +308,29 @@ def record_verdict(services, attempt_id: str, verdict, now: dt.datetime,
             if needs_review(recent_verdicts(session, attempt.retiree_id), policy):
                 attempt.status = AttemptStatus.review
                 attempt.reasons = [*attempt.reasons, "repeated_failures"]
+        if attempt.status == AttemptStatus.review:
+            attempt.video_key = _hold_for_review(services, attempt.video_key)
         status = attempt.status.value
         openid, retiree_id = _notify_target(session, attempt)
     from flows.notify import notify_attempt_result
 
     notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect)
     return status
+
+
+def _hold_for_review(services, key: str) -> str:
+    """Copy a video a reviewer needs out of reach of the retention rule; keep the raw key on failure."""
+    from storage.objects import HELD_PREFIX, VIDEO_PREFIX
+
+    if not key or not key.startswith(VIDEO_PREFIX):
+        return key
+    held = HELD_PREFIX + key[len(VIDEO_PREFIX):]
+    try:
+        services.objects.copy(key, held)
+    except ObjectStoreError:
+        log.warning("could not hold video for review", extra={"key": key})
+        return key
+    return held
 
 
 def _notify_target(session, attempt: Attempt) -> tuple[str | None, int]:

@@ -1,7 +1,8 @@
 """The verification job: object store → vision → verdict, run by an rq worker.
 
 Run the videos queue with rq's SimpleWorker (no fork per job) so the face models
-are loaded once per worker process and kept, not reloaded for every video.
+are loaded once per worker process and kept, not reloaded for every video:
+``rq worker -w rq.worker.SimpleWorker videos``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,6 @@ import time
 from logconfig import job_id as job_id_var
 
 log = logging.getLogger("lifecert.jobs.verify")
-
-
-@functools.cache
-def _services():
-    """Each worker process builds its adapters once from the environment."""
-    from settings import load_settings
-    from storage.services import build_services
-
-    return build_services(load_settings())
 
 
 @functools.cache
@@ -39,7 +31,9 @@ def verify_attempt(attempt_id: str, services=None) -> str:
 
     from flows.certify import load_for_verification, mark_running, record_verdict
 
-    services = services or _services()
+    from jobs.context import get_services
+
+    services = services or get_services()
     current = get_current_job()
     token = job_id_var.set(current.id if current else f"verify-{attempt_id}")
     try:

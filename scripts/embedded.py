@@ -47,8 +47,11 @@ def main() -> int:
     from jobs.queues import ALL
 
     children = [
+        # SimpleWorker: no fork per job, so the face models stay loaded between videos.
         subprocess.Popen([str(bindir / "rq"), "worker", "--url", env["LIFECERT_REDIS_URL"], "--with-scheduler",
-                          *ALL], cwd=REPO, env=env),
+                          "-w", "rq.worker.SimpleWorker", *ALL], cwd=REPO, env=env),
+        subprocess.Popen([str(bindir / "rq"), "cron", "--url", env["LIFECERT_REDIS_URL"], "jobs/cron.py"],
+                         cwd=REPO, env=env),
         subprocess.Popen([str(bindir / "gunicorn"), "-w", str(args.workers), "-b", f"{args.host}:{args.port}",
                           "--no-control-socket", "--timeout", "60", "app:app"], cwd=REPO, env=env),
     ]

@@ -37,6 +37,12 @@ class ObjectStore(Protocol):
     def size(self, key: str) -> int: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def copy(self, src: str, dst: str) -> None: ...
+    def apply_retention(self, prefix: str, days: int) -> int: ...
+
+
+VIDEO_PREFIX = "videos/"  # raw recordings: deleted after the retention period
+HELD_PREFIX = "held/"  # recordings a reviewer still needs: kept until the case is closed
 
 
 def _check_key(key: str) -> str:
@@ -108,16 +114,25 @@ class LocalObjectStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def delete_older_than(self, prefix: str, age: dt.timedelta, keep: set[str] = frozenset()) -> int:
-        """Retention for the embedded mode (S3 uses a bucket lifecycle rule instead)."""
-        cutoff = dt.datetime.now().timestamp() - age.total_seconds()
-        base = self.root / prefix
+    def copy(self, src: str, dst: str) -> None:
+        source = self._path(src)
+        if not source.exists():
+            raise ObjectNotFound(src)
+        with open(source, "rb") as data:
+            self.put(dst, data)
+
+    def apply_retention(self, prefix: str, days: int) -> int:
+        """Delete objects under ``prefix`` older than ``days``; the folder store's lifecycle rule.
+
+        Run daily by the maintenance job. Returns how many objects were removed.
+        """
+        cutoff = dt.datetime.now().timestamp() - days * 86400
+        base = self.root / _check_key(prefix.rstrip("/"))
         removed = 0
         if not base.exists():
             return 0
         for path in base.rglob("*"):
-            key = path.relative_to(self.root).as_posix()
-            if path.is_file() and path.stat().st_mtime < cutoff and key not in keep:
+            if path.is_file() and not path.name.startswith(".") and path.stat().st_mtime < cutoff:
                 path.unlink()
                 removed += 1
         return removed
@@ -155,6 +170,31 @@ class S3ObjectStore:
         with self._errors():
             if not self.client.bucket_exists(self.bucket):
                 self.client.make_bucket(self.bucket)
+
+    def apply_retention(self, prefix: str, days: int) -> int:
+        """Install the bucket lifecycle rule that expires ``prefix`` after ``days`` (MinIO applies it)."""
+        from minio.commonconfig import ENABLED, Filter
+        from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
+
+        rule = Rule(ENABLED, rule_filter=Filter(prefix=prefix), rule_id=f"expire-{prefix.strip('/')}",
+                    expiration=Expiration(days=days))
+        with self._errors():
+            self.client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
+        return 0
+
+    def lifecycle_rules(self) -> list[tuple[str, int]]:
+        """(prefix, days) of each expiration rule on the bucket."""
+        with self._errors():
+            config = self.client.get_bucket_lifecycle(self.bucket)
+        if config is None:
+            return []
+        return [(r.rule_filter.prefix, r.expiration.days) for r in config.rules if r.expiration]
+
+    def copy(self, src: str, dst: str) -> None:
+        from minio.commonconfig import CopySource
+
+        with self._errors(src):
+            self.client.copy_object(self.bucket, _check_key(dst), CopySource(self.bucket, _check_key(src)))
 
     def ping(self) -> None:
         with self._errors():

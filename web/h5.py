@@ -146,7 +146,7 @@ def oauth_callback():
 @bp.post("/api/mp/login")
 def mini_program_login():
     """Mini-program: ``wx.login()`` code → jscode2session → our bearer token."""
-    from wechat.client import code_to_session
+    from wechat.miniprogram import code_to_session
 
     code = (request.get_json(silent=True) or {}).get("code", "")
     if not code:

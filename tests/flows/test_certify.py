@@ -175,6 +175,9 @@ def test_three_failures_in_a_row_go_to_manual_review(world, tiny_mp4):
         last = s.scalars(select(Notification).order_by(Notification.id.desc())).first()
         assert last.kind == "cert_result"
         assert "人工" in str(last.payload)
+        held = s.scalars(select(Attempt).where(Attempt.status == AttemptStatus.review)).one()
+        assert held.video_key.startswith("held/")  # out of reach of the retention rule
+        assert world.services.objects.get_bytes(held.video_key) == tiny_mp4
 
 
 def test_recovery_requeues_attempts_lost_with_redis(world, tiny_mp4):

@@ -1,0 +1,26 @@
+"""Housekeeping jobs, run on a schedule by ``rq cron jobs/cron.py``."""
+
+from __future__ import annotations
+
+import logging
+
+from jobs.context import get_services
+
+log = logging.getLogger("lifecert.jobs.maintenance")
+
+
+def recover_attempts() -> list[str]:
+    """Re-queue certification attempts a dead worker or a Redis restart left behind."""
+    from flows.certify import recover_stuck_attempts
+
+    return recover_stuck_attempts(get_services())
+
+
+def apply_video_retention() -> int:
+    """Delete raw videos past the retention period (the folder store; MinIO has a lifecycle rule)."""
+    from storage.objects import VIDEO_PREFIX
+
+    services = get_services()
+    removed = services.objects.apply_retention(VIDEO_PREFIX, services.settings.video_retention_days)
+    log.info("video retention applied", extra={"removed": removed})
+    return removed
