@@ -1,13 +1,18 @@
 """WeChat re-sends a push it got no answer to within 5 s, up to three times, identically.
 
 The first copy claims a Redis key (MsgId for messages; FromUserName + CreateTime
-+ Event for events, which have no MsgId) and is processed; the reply it produced
++ Event + EventKey for events, which have no MsgId) and is processed; the reply it produced
 is stored under the same key, so a retry gets that reply again and nothing is
-processed twice. A retry that arrives while the first copy is still working gets
-``success`` (the first copy will answer through customer service if it is slow).
+processed twice. A retry that arrives while the first copy is still working waits (within the
+reply budget) for the first copy's reply and returns it: the connection that
+should have carried it may be the one WeChat gave up on. If the first copy is
+slower than that, the retry gets ``success`` and the first copy answers through
+customer service.
 """
 
 from __future__ import annotations
+
+import time
 
 import redis
 
@@ -18,18 +23,32 @@ ACTIVE_TTL_S = 600  # record "last interaction" in the database at most once per
 def message_key(fields: dict[str, str]) -> str:
     if fields.get("MsgId"):
         return f"wechat:seen:m:{fields['MsgId']}"
-    return f"wechat:seen:e:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '')}"
+    # Event and EventKey too: two different clicks in one second are two events, a retry is identical.
+    return "wechat:seen:e:" + ":".join(fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey"))
 
 
-def claim(r: redis.Redis, key: str, openid: str) -> tuple[bool, bytes | None, bool]:
-    """(first time?, the stored reply if a retry, is this user's interaction due to be recorded?) in one round trip."""
+PENDING, NO_REPLY = b"", b"-"
+
+
+def claim(r: redis.Redis, key: str, openid: str) -> tuple[bool, bool]:
+    """(first time?, is this user's interaction due to be recorded?) in one round trip."""
     pipe = r.pipeline(transaction=False)
-    pipe.set(key, b"", nx=True, ex=TTL_S)
-    pipe.get(key)
-    pipe.set(f"wechat:active:{openid}", b"1", nx=True, ex=ACTIVE_TTL_S)
-    first, stored, due = pipe.execute()
-    return bool(first), (stored or None), bool(due)
+    pipe.set(key, PENDING, nx=True, ex=TTL_S)
+    if openid:
+        pipe.set(f"wechat:active:{openid}", b"1", nx=True, ex=ACTIVE_TTL_S)
+    first, *due = pipe.execute()
+    return bool(first), bool(due and due[0])
 
 
-def remember_reply(r: redis.Redis, key: str, reply_xml: str) -> None:
-    r.set(key, reply_xml.encode(), ex=TTL_S, xx=True)
+def remember_reply(r: redis.Redis, key: str, reply_xml: str | None) -> None:
+    r.set(key, reply_xml.encode() if reply_xml else NO_REPLY, ex=TTL_S, xx=True)
+
+
+def wait_for_reply(r: redis.Redis, key: str, budget_s: float) -> str | None:
+    """The first copy's reply XML (None: no reply), waiting up to ``budget_s`` for it to finish."""
+    deadline = time.monotonic() + budget_s
+    while True:
+        stored = r.get(key)
+        if stored not in (None, PENDING) or time.monotonic() >= deadline:
+            return stored.decode() if stored and stored != NO_REPLY else None
+        time.sleep(0.05)

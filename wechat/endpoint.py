@@ -136,17 +136,17 @@ def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
     kind = msg.type if msg.type != "event" else msg.event
     interactive = msg.type != "event" or kind in replies.INTERACTIVE_EVENTS
     key = dedupe.message_key(fields)
-    first, stored, due = dedupe.claim(services.redis, key, openid if interactive else "")
+    budget = services.settings.wechat.reply_budget_s
+    first, due = dedupe.claim(services.redis, key, openid if interactive else "")
     if not first:
         log.info("wechat retry answered from the first copy", extra={"msg_type": kind})
-        return stored.decode() if stored else None
+        return dedupe.wait_for_reply(services.redis, key, budget)
 
     def work() -> str | None:
         if interactive and due and kind not in ("subscribe", "subscribe_scan"):
             accounts.record(services, openid, subscribed=True)
         return replies.respond(services, msg)
 
-    budget = services.settings.wechat.reply_budget_s
     future = _executor().submit(work)
     try:
         text = future.result(timeout=budget)
@@ -159,7 +159,7 @@ def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
         log.exception("wechat reply failed", extra={"msg_type": kind})
         text = BUSY_REPLY.format(hotline=services.settings.wechat.hotline)
     if not text:
-        dedupe.remember_reply(services.redis, key, "")
+        dedupe.remember_reply(services.redis, key, None)
         return None
     reply = TextReply(source=msg.target, target=openid, content=text).render()
     dedupe.remember_reply(services.redis, key, reply)

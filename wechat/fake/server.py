@@ -383,7 +383,7 @@ def create_fake_app(state: FakeState) -> Flask:
             return jsonify(error="请先关注公众号"), 409
         state.say(openid, "user", "event", text=f"打开网页：{body().get('name', url)}")
         outcome = phone.deliver(state, phone.event(state, openid, "VIEW", EventKey=url))
-        return jsonify(outcome, open_url=_rewrite_link(url, openid))
+        return jsonify({**outcome, "open_url": _rewrite_link(url, openid)})
 
     @app.post("/_fake/users/<openid>/scan")
     def scan(openid):

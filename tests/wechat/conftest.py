@@ -1,0 +1,94 @@
+"""Fixtures for the WeChat tests: the fake WeChat and the app, each a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from tests.conftest import make_settings
+
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@dataclass
+class Stack:
+    """The app and the fake, wired to each other."""
+
+    app: object
+    services: object
+    fake: object  # wechat.fake.server.FakeWeChat
+    app_url: str
+
+    @property
+    def fake_url(self) -> str:
+        return self.fake.url
+
+    def call(self, method: str, path: str, **body):
+        resp = requests.request(method, self.fake.url + path, json=body if method == "POST" else None, timeout=30)
+        return resp.json()
+
+    def new_user(self, subscribe: bool = True) -> str:
+        openid = self.call("POST", "/_fake/users")["openid"]
+        if subscribe:
+            self.call("POST", f"/_fake/users/{openid}/subscribe")
+        return openid
+
+    def last_bot_text(self, openid: str) -> str:
+        items = self.call("GET", f"/_fake/users/{openid}/chat")["items"]
+        bot = [i for i in items if i["who"] == "bot"]
+        return bot[-1].get("text", "") if bot else ""
+
+    def run_worker(self) -> None:
+        from rq import Queue, SimpleWorker
+
+        from jobs.context import use_services
+
+        use_services(self.services)
+        q = Queue("messages", connection=self.services.redis)
+        SimpleWorker([q], connection=self.services.redis).work(burst=True)
+
+
+def _serve(app) -> tuple[str, object]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
+    from app import create_app
+    from storage.db import upgrade
+    from wechat.fake.server import FakeWeChat, config_from_settings
+
+    base = make_settings(tmp_path, REDIS_URL=redis_url, **env)
+    fake = FakeWeChat(config_from_settings(base.wechat, callback_url="http://127.0.0.1:9/wechat")).start()
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, WECHAT_API_BASE_URL=fake.url, **env)
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    app_url, server = _serve(app)
+    fake.state.config.callback_url = app_url + "/wechat"
+    fake.state.config.push_timeout_s = 5.0
+    stack = Stack(app=app, services=app.extensions["lifecert"], fake=fake, app_url=app_url)
+    return stack, [server.shutdown, fake.stop, stack.services.db.engine.dispose]
+
+
+@pytest.fixture
+def stack(tmp_path, redis_url, monkeypatch):
+    import wechat.sender
+
+    monkeypatch.setattr(wechat.sender, "BACKOFF_S", (0, 0, 0, 0))
+    s, stops = build_stack(tmp_path, redis_url)
+    yield s
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def safe_stack(tmp_path, redis_url):
+    s, stops = build_stack(tmp_path, redis_url, WECHAT_AES_KEY=AES_KEY)
+    yield s
+    for stop in stops:
+        stop()

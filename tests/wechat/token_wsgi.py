@@ -1,0 +1,14 @@
+"""A WSGI app for the token test: the product app plus one route that calls WeChat with the shared token."""
+
+from __future__ import annotations
+
+from app import create_app
+from wechat.client import make_client
+
+app = create_app()
+
+
+@app.get("/_test/menu")
+def menu_via_wechat():
+    make_client(app.extensions["lifecert"]).menu.get()
+    return "ok"
