@@ -135,7 +135,7 @@ def detect_blinks(s: Series, cfg: VisionConfig) -> list[ActionEvent]:
         return []
     yaw0 = _baseline_angle(s.t, s.yaw)
     pitch0 = _baseline_angle(s.t, s.pitch)
-    posed = (np.abs(s.yaw - yaw0) < 30.0) & ((s.pitch - pitch0) < 15.0)
+    posed = (np.abs(s.yaw - yaw0) < cfg.blink_max_yaw_deg) & ((s.pitch - pitch0) < cfg.nod_min_deg)
     closed = (
         valid
         & posed

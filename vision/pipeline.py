@@ -152,8 +152,22 @@ def _spread(positions: Sequence[int], k: int) -> list[int]:
     return [positions[i] for i in sorted(set(idx.tolist()))]
 
 
+def _needs_another(vec: np.ndarray, templates: list[np.ndarray], config: VisionConfig) -> bool:
+    """One frame decides unless its distance is near a threshold (or there is nothing to compare)."""
+    if not templates:
+        return False
+    d = min(distance(vec, t) for t in templates)
+    m = config.embed_second_margin
+    return abs(d - config.match_threshold) < m or abs(d - config.match_review_threshold) < m
+
+
 def gather_evidence(
-    decoded: DecodedVideo, models: VisionModels, config: VisionConfig, timer: _Timer, need_embedding: bool = True
+    decoded: DecodedVideo,
+    models: VisionModels,
+    config: VisionConfig,
+    timer: _Timer,
+    need_embedding: bool = True,
+    templates: list[np.ndarray] | None = None,
 ) -> Evidence:
     """Run the models on the sampled frames (see module docstring for the budget)."""
     frames = decoded.frames
@@ -244,7 +258,10 @@ def gather_evidence(
         if need_embedding and models.embedder is not None:
             try:
                 for i in [p for p in ranked if p in ev.main_box][: config.embed_frames]:
-                    ev.embeddings.append((i, models.embedder.embed(frames[i].rgb, ev.main_box[i])))
+                    vec = models.embedder.embed(frames[i].rgb, ev.main_box[i])
+                    ev.embeddings.append((i, vec))
+                    if templates is not None and not _needs_another(vec, templates, config):
+                        break
             except Exception as exc:  # noqa: BLE001
                 models.mark_broken("embedding", f"{exc.__class__.__name__}: {exc}"[:200])
                 ev.errors.append("embedding")
@@ -344,7 +361,7 @@ def analyze_video(
         reasons.append("model_unavailable")
         scores["unavailable_models"] = models.unavailable
 
-    ev = gather_evidence(decoded, models, config, timer)
+    ev = gather_evidence(decoded, models, config, timer, templates=tmpl)
     if ev.errors:
         reasons.append("model_unavailable")
         scores["broken_models"] = ev.errors

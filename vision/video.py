@@ -85,10 +85,17 @@ def _to_rgb(frame, max_side: int) -> tuple[np.ndarray, float]:
     w, h = frame.width, frame.height
     scale = min(1.0, max_side / float(max(w, h)))
     if frame.format.name in ("yuv420p", "yuvj420p") and w % 2 == 0 and h % 2 == 0:
-        yuv = frame.to_ndarray()
-        rgb = cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)
+        yuv = frame.to_ndarray()  # (h*3/2, w) planar I420
         if scale < 1.0:
-            rgb = cv2.resize(rgb, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
+            # shrink the planes first, then convert 4x fewer pixels (same colour maths)
+            tw, th = int(round(w * scale)) // 2 * 2, int(round(h * scale)) // 2 * 2
+            y = cv2.resize(yuv[:h], (tw, th), interpolation=cv2.INTER_AREA)
+            chroma = yuv[h:].reshape(2, h // 2, w // 2)
+            u = cv2.resize(chroma[0], (tw // 2, th // 2), interpolation=cv2.INTER_AREA)
+            v = cv2.resize(chroma[1], (tw // 2, th // 2), interpolation=cv2.INTER_AREA)
+            yuv = np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(th * 3 // 2, tw)
+            scale = tw / float(w)
+        rgb = cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)
     else:
         # 10-bit, 4:2:2, 4:4:4 ...: swscale scales and converts in one pass
         tw, th = int(round(w * scale)) // 2 * 2, int(round(h * scale)) // 2 * 2
@@ -146,6 +153,8 @@ def load_video(
         fps = float(rate) if rate else 0.0
 
         cc.thread_type = "SLICE"  # no frame-thread queues: lower CPU time for short clips
+        if config.decode_skip_loop_filter:
+            cc.options = {"skip_loop_filter": "all"}
         frames: list[SampledFrame] = []
         step = 1.0 / config.analysis_fps if config.analysis_fps > 0 else 0.0
         next_t = 0.0
