@@ -102,17 +102,25 @@ def _frame_dt(t: np.ndarray) -> float:
     return float(np.median(d)) if d.size else 0.1
 
 
-def _baseline_angle(t: np.ndarray, x: np.ndarray, half_window: float = 6.0) -> float:
+def _baseline_angle(
+    t: np.ndarray, x: np.ndarray, half_window: float = 6.0, prior: float | None = None, prior_width: float = 15.0
+) -> float:
     """Resting (frontal / level) head angle of the clip: the median of the densest
     +-``half_window`` degree cluster of samples.
 
     Why not the plain median: a user who holds a requested turn for half the clip would
     move the median into the turn. People rest in one pose between actions, so the pose
     with most samples around it is the rest pose; an off-axis camera shifts it, which is
-    what relative thresholds want."""
+    what relative thresholds want. For yaw the plane fit reads ~0 on a frontal face, so
+    with ``prior`` the cluster is searched among samples within ``prior_width`` of it
+    first (a turn held for most of the clip then cannot become the baseline)."""
     xs = x[np.isfinite(x)]
     if xs.size == 0:
         return 0.0
+    if prior is not None:
+        near = xs[np.abs(xs - prior) <= prior_width]
+        if near.size >= max(3, 0.1 * xs.size):
+            xs = near
     srt = np.sort(xs)
     hi = np.searchsorted(srt, srt + 2 * half_window, side="right")
     counts = hi - np.arange(srt.size)
@@ -133,7 +141,7 @@ def detect_blinks(s: Series, cfg: VisionConfig) -> list[ActionEvent]:
     base_l = float(np.nanpercentile(s.ear_l[valid], 80))
     if base <= 0:
         return []
-    yaw0 = _baseline_angle(s.t, s.yaw)
+    yaw0 = _baseline_angle(s.t, s.yaw, prior=0.0)
     pitch0 = _baseline_angle(s.t, s.pitch)
     posed = (np.abs(s.yaw - yaw0) < cfg.blink_max_yaw_deg) & ((s.pitch - pitch0) < cfg.nod_min_deg)
     closed = (
@@ -180,7 +188,7 @@ def detect_turns(s: Series, cfg: VisionConfig) -> dict[str, list[ActionEvent]]:
     """Yaw leaves the frontal baseline by ``turn_min_deg`` or more. Positive yaw is the
     person's own left (see module docstring). No speed limit: slow turns count."""
     yaw = _median3(s.yaw)
-    base = _baseline_angle(s.t, yaw)
+    base = _baseline_angle(s.t, yaw, prior=0.0)
     return {
         "turn_left": _angle_events(s.t, yaw, base, cfg.turn_min_deg, cfg.action_min_s, "turn_left", +1.0),
         "turn_right": _angle_events(s.t, yaw, base, cfg.turn_min_deg, cfg.action_min_s, "turn_right", -1.0),
@@ -214,7 +222,7 @@ def detect_nods(s: Series, cfg: VisionConfig) -> list[ActionEvent]:
     pitch = _median3(s.pitch)
     yaw = _median3(s.yaw)
     base = _baseline_angle(s.t, pitch)
-    yaw0 = _baseline_angle(s.t, yaw)
+    yaw0 = _baseline_angle(s.t, yaw, prior=0.0)
     rel = pitch - base
     frontalish = np.abs(yaw - yaw0) < max(cfg.turn_min_deg, 15.0)
     down = np.isfinite(rel) & (rel >= cfg.nod_min_deg) & frontalish
