@@ -1,0 +1,486 @@
+"""analyze_video: one selfie video + challenge + enrolled templates -> pass / fail / review.
+
+Order of work (why): decode once and convert only ~10 frames a second; the face mesh
+(3 ms) runs on those; the detector, anti-spoofing and the 80 ms dlib embedding run only
+on the few frames that need them. Verdict rules:
+
+* ``fail``   the video shows something wrong that the user can fix or that indicates an
+             attack: unusable file, no / several / small / dark / blurred face, face left
+             the frame, action missing or out of order, spoof evidence, different person.
+* ``review`` the machine cannot decide: a model is missing or broken, the match or the
+             anti-spoof score is in its uncertainty band, or no template was given.
+* ``pass``   only when every check ran on every model and all of them agreed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import cv2
+import numpy as np
+
+from vision.config import VisionConfig
+from vision.detect import FaceBox
+from vision.embedding import distance, template_from
+from vision.landmarks import FrameMeasure, measure
+from vision.liveness import ACTIONS, Series, check_order, detect_actions, parallax
+from vision.models import VisionModels, load_models
+from vision.quality import luma_and_sharpness
+from vision.video import DecodedVideo, VideoRejected, load_video
+
+log = logging.getLogger("lifecert.vision")
+
+#: Reason key -> advice keys (the bot turns advice keys into plain Chinese).
+ADVICE: dict[str, tuple[str, ...]] = {
+    "video_unusable": ("try_again",),
+    "no_face": ("face_in_frame", "more_light"),
+    "several_faces": ("alone_in_frame",),
+    "face_too_small": ("move_closer",),
+    "too_dark": ("more_light",),
+    "too_blurred": ("hold_phone_steady", "more_light"),
+    "face_left_frame": ("face_in_frame",),
+    "action_missing": ("follow_prompts_in_order", "remove_glasses_hat"),
+    "actions_out_of_order": ("follow_prompts_in_order",),
+    "spoof_suspected": ("go_offline",),
+    "not_same_person": ("go_offline",),
+    "match_uncertain": ("wait_for_review",),
+    "no_template": ("wait_for_review",),
+    "model_unavailable": ("wait_for_review",),
+}
+
+#: Reasons whose presence alone makes the verdict at most "review" (never "fail").
+REVIEW_REASONS = frozenset({"model_unavailable", "match_uncertain", "no_template"})
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    reasons: list[str]
+    advice: list[str]
+    scores: dict[str, Any]
+    best_frame_jpeg: bytes | None
+    models: dict[str, str]
+    timings: dict[str, float]
+    cpu_timings: dict[str, float] = field(default_factory=dict)
+    challenge: list[str] = field(default_factory=list)
+    video: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable record (no image bytes)."""
+        return {
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "advice": list(self.advice),
+            "scores": _jsonable(self.scores),
+            "has_best_frame": self.best_frame_jpeg is not None,
+            "models": dict(self.models),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "cpu_timings": {k: round(v, 4) for k, v in self.cpu_timings.items()},
+            "challenge": list(self.challenge),
+            "video": _jsonable(self.video),
+        }
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return round(v, 4) if np.isfinite(v) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c
+
+
+@dataclass
+class Evidence:
+    """Everything measured on one clip, independent of the challenge and the templates.
+    ``vision.evaluate`` reuses it to score every action on one pass over the video."""
+
+    video: DecodedVideo | None
+    measures: list[FrameMeasure]
+    series: Series | None
+    events: dict
+    luma: list[float]
+    sharpness: list[float]
+    boxes: dict[int, list[FaceBox]]  # sampled-frame position -> detector boxes (analysis pixels)
+    main_box: dict[int, FaceBox]
+    spoof_scores: list[float]
+    embeddings: list[tuple[int, np.ndarray]]
+    best_pos: int | None
+    errors: list[str]
+
+
+def _iou(a: tuple[float, float, float, float], b: FaceBox) -> float:
+    x1, y1 = max(a[0], b.x1), max(a[1], b.y1)
+    x2, y2 = min(a[2], b.x2), min(a[3], b.y2)
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    return inter / (area_a + b.area - inter + 1e-9)
+
+
+def _spread(positions: Sequence[int], k: int) -> list[int]:
+    """k positions evenly spread over ``positions`` (all of them when fewer)."""
+    positions = list(positions)
+    if len(positions) <= k:
+        return positions
+    idx = np.linspace(0, len(positions) - 1, k).round().astype(int)
+    return [positions[i] for i in sorted(set(idx.tolist()))]
+
+
+def _needs_another(vec: np.ndarray, templates: list[np.ndarray], config: VisionConfig) -> bool:
+    """One frame decides unless its distance is near a threshold (or there is nothing to compare)."""
+    if not templates:
+        return False
+    d = min(distance(vec, t) for t in templates)
+    m = config.embed_second_margin
+    return abs(d - config.match_threshold) < m or abs(d - config.match_review_threshold) < m
+
+
+def gather_evidence(
+    decoded: DecodedVideo,
+    models: VisionModels,
+    config: VisionConfig,
+    timer: _Timer,
+    need_embedding: bool = True,
+    templates: list[np.ndarray] | None = None,
+) -> Evidence:
+    """Run the models on the sampled frames (see module docstring for the budget)."""
+    frames = decoded.frames
+    ev = Evidence(decoded, [], None, {}, [], [], {}, {}, [], [], None, [])
+
+    with timer.stage("landmarks"):
+        if models.landmarks_ok:
+            try:
+                with models.new_landmarker() as tracker:
+                    for f in frames:
+                        pts = tracker.landmarks(f.rgb)
+                        h, w = f.rgb.shape[:2]
+                        ev.measures.append(
+                            measure(pts, w, h, f.t, config.mirrored_input) if pts is not None else FrameMeasure(f.t, False)
+                        )
+            except Exception as exc:  # noqa: BLE001
+                models.mark_broken("landmarks", f"{exc.__class__.__name__}: {exc}"[:200])
+                ev.errors.append("landmarks")
+                ev.measures = []
+    face_pos = [i for i, m in enumerate(ev.measures) if m.face]
+
+    with timer.stage("quality"):
+        for i in face_pos:
+            lu, sh = luma_and_sharpness(frames[i].rgb, ev.measures[i].box)
+            ev.luma.append(lu)
+            ev.sharpness.append(sh)
+
+    with timer.stage("liveness"):
+        if ev.measures:
+            ev.series = Series.from_measures(ev.measures)
+            ev.events = detect_actions(ev.series, config)
+
+    # Rank face frames for the reviewer's picture and the embedding: frontal, eyes open,
+    # mouth near closed, sharp.
+    ranked: list[int] = []
+    if face_pos and ev.series is not None:
+        s = ev.series
+        yaw0 = float(np.nanmedian(s.yaw[face_pos]))
+        pitch0 = float(np.nanmedian(s.pitch[face_pos]))
+        ear = (s.ear_r + s.ear_l) / 2
+        ear_base = float(np.nanpercentile(ear[face_pos], 80)) or 1.0
+        sharp = dict(zip(face_pos, ev.sharpness))
+        sh_ref = float(np.nanmedian(ev.sharpness)) or 1.0
+
+        def badness(i: int) -> float:
+            b = abs(s.yaw[i] - yaw0) / 10 + abs(s.pitch[i] - pitch0) / 10
+            b += max(0.0, 0.9 - ear[i] / ear_base) * 5 + max(0.0, s.mar[i] - 0.15) * 5
+            b += max(0.0, 1.0 - sharp.get(i, 0.0) / sh_ref)
+            return float(b) if np.isfinite(b) else 1e9
+
+        ranked = sorted(face_pos, key=badness)
+        ev.best_pos = ranked[0]
+
+    with timer.stage("detect"):
+        if models.detector is not None:
+            want = _spread(range(len(frames)), config.detect_frames)
+            if need_embedding:
+                want = sorted(set(want) | set(ranked[: config.embed_frames]))
+            try:
+                for i in want:
+                    boxes = models.detector.detect(frames[i].rgb, config.det_score_threshold)
+                    ev.boxes[i] = boxes
+                    if not boxes:
+                        continue
+                    m = ev.measures[i] if i < len(ev.measures) else None
+                    if m is not None and m.face:
+                        best = max(boxes, key=lambda b: _iou(m.box, b))
+                        if _iou(m.box, best) < 0.2:
+                            best = boxes[0]
+                    else:
+                        best = boxes[0]
+                    ev.main_box[i] = best
+            except Exception as exc:  # noqa: BLE001
+                models.mark_broken("detector", f"{exc.__class__.__name__}: {exc}"[:200])
+                ev.errors.append("detector")
+
+    with timer.stage("antispoof"):
+        if models.antispoof is not None and ev.main_box:
+            try:
+                for i in _spread(sorted(ev.main_box), config.antispoof_frames):
+                    ev.spoof_scores.append(models.antispoof.live_score(frames[i].rgb, ev.main_box[i]))
+            except Exception as exc:  # noqa: BLE001
+                models.mark_broken("antispoof", f"{exc.__class__.__name__}: {exc}"[:200])
+                ev.errors.append("antispoof")
+                ev.spoof_scores = []
+
+    with timer.stage("embedding"):
+        if need_embedding and models.embedder is not None:
+            try:
+                for i in [p for p in ranked if p in ev.main_box][: config.embed_frames]:
+                    vec = models.embedder.embed(frames[i].rgb, ev.main_box[i])
+                    ev.embeddings.append((i, vec))
+                    if templates is not None and not _needs_another(vec, templates, config):
+                        break
+            except Exception as exc:  # noqa: BLE001
+                models.mark_broken("embedding", f"{exc.__class__.__name__}: {exc}"[:200])
+                ev.errors.append("embedding")
+                ev.embeddings = []
+    return ev
+
+
+def _validate_challenge(challenge: Sequence[str]) -> list[str]:
+    ch = list(challenge)
+    if not ch:
+        raise ValueError("the challenge must hold at least one action")
+    unknown = [a for a in ch if a not in ACTIONS]
+    if unknown:
+        raise ValueError(f"unknown action(s) {unknown}; allowed: {ACTIONS}")
+    return ch
+
+
+def analyze_video(
+    video: str | os.PathLike | bytes,
+    challenge: Sequence[str],
+    templates: Sequence[bytes | np.ndarray] = (),
+    config: VisionConfig | None = None,
+    models: VisionModels | None = None,
+) -> Verdict:
+    """Decide whether a live person did ``challenge`` in order and is the enrolled person.
+
+    ``video`` is a path or the uploaded bytes; ``templates`` are enrollment templates
+    (512 bytes each, or arrays). Raises ValueError only for programming errors (unknown
+    action, malformed template); everything about the video ends in a Verdict."""
+    config = config or VisionConfig()
+    ch = _validate_challenge(challenge)
+    tmpl = [template_from(t) for t in templates]
+    timer = _Timer()
+    t_all_w, t_all_c = time.perf_counter(), time.process_time()
+    if models is None:
+        with timer.stage("load_models"):
+            models = load_models(config)
+
+    reasons: list[str] = []
+    scores: dict[str, Any] = {}
+    video_info: dict[str, Any] = {}
+    best_jpeg: bytes | None = None
+
+    def finish() -> Verdict:
+        timer.wall["total"] = time.perf_counter() - t_all_w
+        timer.cpu["total"] = time.process_time() - t_all_c
+        uniq = list(dict.fromkeys(reasons))
+        if not uniq:
+            verdict = "pass"
+        elif all(r in REVIEW_REASONS or r == "spoof_review" for r in uniq):
+            verdict = "review"
+        elif "model_unavailable" in uniq and "video_unusable" not in uniq:
+            verdict = "review"  # a partial model set never fails or passes on its own
+        else:
+            verdict = "fail"
+        uniq = ["spoof_suspected" if r == "spoof_review" else r for r in uniq]
+        uniq = list(dict.fromkeys(uniq))
+        advice: list[str] = []
+        for r in uniq:
+            advice.extend(ADVICE.get(r, ()))
+        if verdict == "fail":
+            advice.append("try_again")
+        out = Verdict(
+            verdict=verdict,
+            reasons=uniq,
+            advice=list(dict.fromkeys(advice)),
+            scores=scores,
+            best_frame_jpeg=best_jpeg,
+            models=models.versions(),
+            timings=dict(timer.wall),
+            cpu_timings=dict(timer.cpu),
+            challenge=ch,
+            video=video_info,
+        )
+        log.info(
+            "vision verdict=%s reasons=%s challenge=%s total=%.2fs",
+            out.verdict, ",".join(out.reasons), ",".join(ch), timer.wall["total"],
+        )
+        return out
+
+    with timer.stage("decode"):
+        try:
+            decoded = load_video(video, config)
+        except VideoRejected as exc:
+            reasons.append("video_unusable")
+            video_info["rejected"] = exc.detail
+            video_info["message"] = str(exc)
+            return finish()
+    video_info.update(
+        format=decoded.format_name, codec=decoded.codec, pix_fmt=decoded.pix_fmt, width=decoded.width,
+        height=decoded.height, rotation=decoded.rotation, fps=round(decoded.fps, 3),
+        duration_s=round(decoded.duration_s, 3), decoded_frames=decoded.decoded_frames,
+        sampled_frames=len(decoded.frames),
+    )
+
+    if models.unavailable:
+        reasons.append("model_unavailable")
+        scores["unavailable_models"] = models.unavailable
+
+    ev = gather_evidence(decoded, models, config, timer, templates=tmpl)
+    if ev.errors:
+        reasons.append("model_unavailable")
+        scores["broken_models"] = ev.errors
+
+    with timer.stage("judge"):
+        _judge(ev, ch, tmpl, config, models, reasons, scores)
+        if ev.best_pos is not None:
+            rgb = decoded.frames[ev.best_pos].rgb
+            ok, buf = cv2.imencode(
+                ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, config.best_frame_jpeg_quality]
+            )
+            best_jpeg = buf.tobytes() if ok else None
+            scores["best_frame_t"] = decoded.frames[ev.best_pos].t
+    return finish()
+
+
+def _judge(
+    ev: Evidence,
+    challenge: list[str],
+    templates: list[np.ndarray],
+    config: VisionConfig,
+    models: VisionModels,
+    reasons: list[str],
+    scores: dict[str, Any],
+) -> None:
+    """Turn the evidence into reason keys and scores (the rules of the module docstring)."""
+    n = len(ev.video.frames) if ev.video else 0
+    if not ev.measures:  # landmarks unavailable: nothing else can be judged
+        return
+    face = [m.face for m in ev.measures]
+    face_fraction = sum(face) / max(1, n)
+    scores["face_fraction"] = face_fraction
+    if face_fraction < config.min_face_fraction:
+        reasons.append("no_face")
+        return
+    if 1.0 - face_fraction > config.max_face_missing_fraction:
+        reasons.append("face_left_frame")
+
+    # several faces: a second clearly visible face in enough of the checked frames
+    if ev.boxes:
+        multi = 0
+        for i, boxes in ev.boxes.items():
+            main = ev.main_box.get(i)
+            if main is None:
+                continue
+            others = [b for b in boxes if b is not main and b.height >= config.second_face_min_ratio * main.height]
+            multi += bool(others)
+        frac = multi / max(1, len(ev.boxes))
+        scores["several_faces_fraction"] = frac
+        if frac >= config.several_faces_min_fraction:
+            reasons.append("several_faces")
+
+    scale = ev.video.scale if ev.video else 1.0
+    heights = [(m.box[3] - m.box[1]) / scale for m in ev.measures if m.face and m.box]
+    face_h = float(np.median(heights)) if heights else 0.0
+    scores["face_height_px"] = face_h
+    if face_h < config.min_face_px:
+        reasons.append("face_too_small")
+    luma = float(np.nanmedian(ev.luma)) if ev.luma else float("nan")
+    sharp = float(np.nanmedian(ev.sharpness)) if ev.sharpness else float("nan")
+    scores["face_luma"] = luma
+    scores["face_sharpness"] = sharp
+    if np.isfinite(luma) and luma < config.min_face_luma:
+        reasons.append("too_dark")
+    if np.isfinite(sharp) and sharp < config.min_face_sharpness:
+        reasons.append("too_blurred")
+
+    # liveness: the actions, in order
+    order = check_order(challenge, ev.events)
+    scores["actions"] = {a: [e.to_dict() for e in ev.events.get(a, [])] for a in ACTIONS}
+    scores["matched_actions"] = [e.to_dict() for e in order.matched]
+    if order.missing:
+        reasons.append("action_missing")
+        scores["missing_actions"] = order.missing
+    elif order.out_of_order:
+        reasons.append("actions_out_of_order")
+
+    # presentation attack: MiniFASNet + nose/outline parallax during head turns
+    px = parallax(ev.series) if ev.series is not None else 0.0
+    scores["parallax"] = px
+    turns_asked = any(a in ("turn_left", "turn_right") for a in challenge)
+    if turns_asked and not order.missing and px < config.min_parallax:
+        reasons.append("spoof_suspected")
+    if ev.spoof_scores:
+        live = float(np.median(ev.spoof_scores))
+        scores["spoof_live_score"] = live
+        scores["spoof_live_scores"] = ev.spoof_scores
+        if live < config.spoof_fail_below:
+            reasons.append("spoof_suspected")
+        elif live < config.spoof_review_below:
+            reasons.append("spoof_review")
+    elif models.antispoof is not None:
+        # the detector never found the face the mesh tracked: cannot vouch for liveness
+        reasons.append("face_too_small" if face_h < 2 * config.min_face_px else "no_face")
+
+    # identity
+    if not templates:
+        reasons.append("no_template")
+    elif models.embedder is not None:
+        if not ev.embeddings:
+            reasons.append("match_uncertain")
+        else:
+            per_frame = [min(distance(e, t) for t in templates) for _, e in ev.embeddings]
+            d = float(np.median(per_frame))
+            scores["match_distance"] = d
+            scores["match_distances"] = per_frame
+            if d > config.match_review_threshold:
+                reasons.append("not_same_person")
+            elif d > config.match_threshold:
+                reasons.append("match_uncertain")
+
+
+def analyze_evidence_only(
+    video: str | os.PathLike | bytes, config: VisionConfig, models: VisionModels
+) -> tuple[Evidence | None, str | None]:
+    """Challenge-free measurement of a clip (for evaluation): evidence, or the rejection key."""
+    timer = _Timer()
+    try:
+        decoded = load_video(video, config)
+    except VideoRejected as exc:
+        return None, exc.detail
+    return gather_evidence(decoded, models, config, timer, need_embedding=False), None
