@@ -81,6 +81,14 @@ class Settings:
     wechat: WeChatSettings
     log_level: str = "INFO"
     video_retention_days: int = 30  # raw certification videos; those under review are kept apart
+    # LIFECERT_VISION_<FIELD> overrides of vision.config.VisionConfig (thresholds, limits), validated here.
+    vision_overrides: dict = dataclasses.field(default_factory=dict)
+
+    def vision_config(self):
+        """The :class:`vision.VisionConfig` every worker, command and test judges with."""
+        from vision.config import VisionConfig
+
+        return VisionConfig(models_dir=self.vision_models_dir).with_overrides(**self.vision_overrides)
 
     @property
     def is_production(self) -> bool:
@@ -212,6 +220,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"{PREFIX}VIDEO_RETENTION_DAYS must be a whole number of days (1–3650), got {retention!r}")
         retention = "30"
 
+    vision_overrides = _vision_overrides(env, problems)
+
     if problems:
         raise ConfigError("lifecert cannot start:\n  - " + "\n  - ".join(problems))
 
@@ -234,4 +244,30 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         wechat=wechat,
         log_level=get("LOG_LEVEL", "INFO") or "INFO",
         video_retention_days=int(retention),
+        vision_overrides=vision_overrides,
     )
+
+
+def _vision_overrides(env: Mapping[str, str], problems: list[str]) -> dict:
+    """Parse LIFECERT_VISION_* (other than MODELS_DIR) by the type of the VisionConfig field they name."""
+    from vision.config import VisionConfig
+
+    types = {f.name: f.type for f in dataclasses.fields(VisionConfig)}
+    overrides: dict = {}
+    for name, raw in env.items():
+        if not name.startswith(PREFIX + "VISION_") or name == PREFIX + "VISION_MODELS_DIR":
+            continue
+        field = name[len(PREFIX + "VISION_"):].lower()
+        kind = str(types.get(field, ""))
+        try:
+            if kind in ("float", "<class 'float'>"):
+                overrides[field] = float(raw)
+            elif kind in ("int", "<class 'int'>"):
+                overrides[field] = int(raw)
+            elif kind in ("bool", "<class 'bool'>"):
+                overrides[field] = raw.lower() in ("1", "true", "yes")
+            else:
+                problems.append(f"{name} does not name a numeric vision setting (see vision/config.py)")
+        except ValueError:
+            problems.append(f"{name} must be a number, got {raw!r}")
+    return overrides

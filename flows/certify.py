@@ -10,6 +10,7 @@ yields at most one certification however often its job runs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -232,8 +233,25 @@ def recent_verdicts(session, retiree_id: int) -> list[str]:
 class VerificationWork:
     """What the job needs, read in one short transaction."""
 
-    def __init__(self, video_key: str, actions: list[str], templates: list[bytes]) -> None:
+    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool) -> None:
         self.video_key, self.actions, self.templates = video_key, actions, templates
+        self.reused = reused  # the very same bytes were submitted before: a replay, not a recording
+
+
+@dataclasses.dataclass
+class RefusedVideo:
+    """A verdict reached without looking at faces (same shape as vision's Verdict)."""
+
+    verdict: str
+    reasons: list
+    advice: list
+    scores: dict = dataclasses.field(default_factory=dict)
+    models: dict = dataclasses.field(default_factory=dict)
+    timings: dict = dataclasses.field(default_factory=dict)
+    best_frame_jpeg: bytes | None = None
+
+
+REUSED_VIDEO = RefusedVideo("fail", ["video_reused"], ["try_again"])
 
 
 def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
@@ -251,7 +269,9 @@ def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
             select(EnrollmentPhoto.template).where(EnrollmentPhoto.retiree_id == attempt.retiree_id,
                                                    EnrollmentPhoto.active.is_(True),
                                                    EnrollmentPhoto.template.is_not(None))))
-        return VerificationWork(attempt.video_key, list(challenge.actions), templates)
+        reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
+                                                         Attempt.id != attempt.id).limit(1)) is not None
+        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused)
 
 
 def mark_running(services, attempt_id: str) -> None:

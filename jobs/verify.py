@@ -8,7 +8,6 @@ are loaded once per worker process and kept, not reloaded for every video:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
 
@@ -17,12 +16,19 @@ from logconfig import job_id as job_id_var
 log = logging.getLogger("lifecert.jobs.verify")
 
 
-@functools.cache
-def _vision(models_dir: str):
+_loaded: dict = {}
+
+
+def _vision(settings):
+    """The config and the loaded models, once per worker process (loading takes about a second)."""
     import vision
 
-    config = vision.VisionConfig(models_dir=models_dir)
-    return config, vision.load_models(config)
+    config = settings.vision_config()
+    key = repr(config)
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = (config, vision.load_models(config))
+    return _loaded[key]
 
 
 def verify_attempt(attempt_id: str, services=None) -> str:
@@ -42,8 +48,13 @@ def verify_attempt(attempt_id: str, services=None) -> str:
             log.info("attempt already finished", extra={"attempt_id": attempt_id})
             return "done"
         mark_running(services, attempt_id)
+        if work.reused:
+            from flows.certify import REUSED_VIDEO
+
+            log.warning("video submitted before", extra={"attempt_id": attempt_id})
+            return record_verdict(services, attempt_id, REUSED_VIDEO, now=dt.datetime.now(dt.timezone.utc))
         started = time.perf_counter()
-        config, models = _vision(str(services.settings.vision_models_dir))
+        config, models = _vision(services.settings)
         import vision
 
         with services.objects.local_copy(work.video_key) as path:

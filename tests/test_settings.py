@@ -65,3 +65,20 @@ def test_all_problems_are_listed_at_once():
     message = str(exc.value)
     for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DATA_KEY", "WECHAT_APP_SECRET"):
         assert name in message
+
+
+def test_vision_thresholds_come_from_the_environment(tmp_path):
+    s = load_settings({"LIFECERT_INSTANCE_DIR": str(tmp_path), "LIFECERT_VISION_MATCH_THRESHOLD": "0.5",
+                       "LIFECERT_VISION_ANALYSIS_FPS": "8"})
+    config = s.vision_config()
+    assert config.match_threshold == 0.5 and config.analysis_fps == 8.0
+    assert str(config.models_dir) == str(s.vision_models_dir)
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("LIFECERT_VISION_MATCH_THRESHOLD", "low", "must be a number"),
+    ("LIFECERT_VISION_NO_SUCH_THING", "1", "does not name a numeric vision setting"),
+])
+def test_bad_vision_settings_are_refused(tmp_path, name, value, expected):
+    with pytest.raises(ConfigError, match=expected):
+        load_settings({"LIFECERT_INSTANCE_DIR": str(tmp_path), name: value})

@@ -86,15 +86,35 @@ def _current_user_id() -> int | None:
     return session.get("wx_user_id")
 
 
+def _login_with_code(code: str) -> bool:
+    """Swap a WeChat OAuth code for the openid and start our session; False if the code is stale."""
+    from wechat.oauth import OAuthCodeInvalid, exchange_code
+
+    try:
+        token = exchange_code(_services().settings.wechat, code)
+    except OAuthCodeInvalid:
+        return False
+    with _services().db.session() as db:
+        user = people_flow.user_for_openid(db, oa_openid=token["openid"], unionid=token.get("unionid"))
+        session.clear()
+        session["wx_user_id"] = user.id
+        session.permanent = True
+    return True
+
+
 def page_login_required(view):
-    """H5 pages: without a session, go through WeChat OAuth and come back."""
+    """H5 pages: WeChat sends the user here with ``?code=`` (menu links go through OAuth);
+    without a code or a session, send them through OAuth and back to this page."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if _current_user_id() is None:
+            code = request.args.get("code")
+            if code and _login_with_code(code):
+                return redirect(request.path)  # drop the single-use code from the address bar
             from wechat.oauth import authorize_url
 
-            return redirect(authorize_url(_services().settings.wechat, "/h5/oauth", state=request.full_path))
+            return redirect(authorize_url(_services().settings.wechat, request.path, state="h5"))
         g.user_id = _current_user_id()
         return view(*args, **kwargs)
 
@@ -118,29 +138,6 @@ def _refusal(exc: FlowError, status: int = 400):
 
 
 # --- who is who -------------------------------------------------------------------------------
-
-
-@bp.get("/h5/oauth")
-def oauth_callback():
-    """WeChat sends the user back here with a single-use code; ``state`` is where they were going."""
-    from wechat.oauth import OAuthCodeInvalid, exchange_code
-
-    code = request.args.get("code", "")
-    target = request.args.get("state", "") or "/h5/certify"
-    if not target.startswith("/h5/") or target.startswith("//"):
-        target = "/h5/certify"
-    if not code:
-        return render_template("h5/message.html", title="请从微信打开", text="请在微信里从菜单“在线服务 → 资格认证”进入。"), 400
-    try:
-        token = exchange_code(_services().settings.wechat, code)
-    except OAuthCodeInvalid:
-        return redirect(target)  # a stale code (back button): start OAuth again
-    with _services().db.session() as db:
-        user = people_flow.user_for_openid(db, oa_openid=token["openid"], unionid=token.get("unionid"))
-        session.clear()
-        session["wx_user_id"] = user.id
-        session.permanent = True
-    return redirect(target)
 
 
 @bp.post("/api/mp/login")

@@ -52,13 +52,18 @@ class Stack:
         SimpleWorker([q], connection=self.services.redis).work(burst=True)
 
 
-def _serve(app) -> tuple[str, object]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def _serve(app, port: int = 0) -> tuple[str, object]:
+    server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
 
 def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
+    """The app on a real loopback server (its public_base_url is its own address) and the fake."""
+    from tests.servers import free_port
+
+    app_port = free_port()
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{app_port}")
     from app import create_app
     from storage.db import upgrade
     from wechat.fake.server import FakeWeChat, config_from_settings
@@ -68,7 +73,7 @@ def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
     settings = make_settings(tmp_path, REDIS_URL=redis_url, WECHAT_API_BASE_URL=fake.url, **env)
     upgrade(settings.database_url)
     app = create_app(settings)
-    app_url, server = _serve(app)
+    app_url, server = _serve(app, app_port)
     fake.state.config.callback_url = app_url + "/wechat"
     fake.state.config.push_timeout_s = 5.0
     stack = Stack(app=app, services=app.extensions["lifecert"], fake=fake, app_url=app_url)
