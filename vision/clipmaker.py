@@ -48,6 +48,7 @@ def write_clip(
     rotation: int = 0,
     options: dict[str, str] | None = None,
     container_format: str | None = None,
+    container_options: dict[str, str] | None = None,
 ) -> Path:
     """Encode RGB frames. ``rotation`` stores a display matrix (phone portrait = -90 with
     the frames given landscape)."""
@@ -56,7 +57,7 @@ def write_clip(
     dst = Path(dst)
     h, w = frames[0].shape[:2]
     rate = Fraction(fps).limit_denominator(1000)
-    with av.open(str(dst), mode="w", format=container_format) as c:
+    with av.open(str(dst), mode="w", format=container_format, options=container_options or {}) as c:
         st = c.add_stream(codec, rate=rate)
         st.width, st.height, st.pix_fmt = w, h, pix_fmt
         opts = {"preset": "ultrafast"} if codec in ("libx264", "libx265") else {}

@@ -89,8 +89,10 @@ class VisionConfig:
     action_min_s: float = 0.1
 
     # --- presentation attack --------------------------------------------------------
-    #: MiniFASNet frames sampled over the clip.
+    #: MiniFASNet frames sampled over the clip, among frames within this many degrees of
+    #: the rest pose (yaw and pitch): the model was trained on near-frontal faces.
     antispoof_frames: int = 5
+    antispoof_max_yaw_deg: float = 15.0
     #: Median live score (mean of the two MiniFASNet softmaxes) below this: spoof -> fail.
     spoof_fail_below: float = 0.35
     #: Between fail and this: review (uncertain).

@@ -203,6 +203,7 @@ def gather_evidence(
     # Rank face frames for the reviewer's picture and the embedding: frontal, eyes open,
     # mouth near closed, sharp.
     ranked: list[int] = []
+    frontal: list[int] = []
     if face_pos and ev.series is not None:
         s = ev.series
         yaw0 = float(np.nanmedian(s.yaw[face_pos]))
@@ -220,10 +221,15 @@ def gather_evidence(
 
         ranked = sorted(face_pos, key=badness)
         ev.best_pos = ranked[0]
+        # MiniFASNet was trained on near-frontal faces; its score on a head turned by
+        # 40-60 degrees is noise (0.25-0.86 on one webcam clip), so it reads frontal frames.
+        frontal = [i for i in face_pos if abs(s.yaw[i] - yaw0) <= config.antispoof_max_yaw_deg
+                   and abs(s.pitch[i] - pitch0) <= config.antispoof_max_yaw_deg]
 
     with timer.stage("detect"):
         if models.detector is not None:
-            want = _spread(range(len(frames)), config.detect_frames)
+            pool = frontal if len(frontal) >= config.detect_frames else list(range(len(frames)))
+            want = _spread(pool, config.detect_frames)
             if need_embedding:
                 want = sorted(set(want) | set(ranked[: config.embed_frames]))
             try:
@@ -247,7 +253,8 @@ def gather_evidence(
     with timer.stage("antispoof"):
         if models.antispoof is not None and ev.main_box:
             try:
-                for i in _spread(sorted(ev.main_box), config.antispoof_frames):
+                cands = [i for i in sorted(ev.main_box) if i in set(frontal)] or sorted(ev.main_box)
+                for i in _spread(cands, config.antispoof_frames):
                     ev.spoof_scores.append(models.antispoof.live_score(frames[i].rgb, ev.main_box[i]))
             except Exception as exc:  # noqa: BLE001
                 models.mark_broken("antispoof", f"{exc.__class__.__name__}: {exc}"[:200])
