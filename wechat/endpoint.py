@@ -22,6 +22,8 @@ import threading
 
 from flask import Blueprint, Response, current_app, request
 from wechatpy import parse_message
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
@@ -99,7 +101,7 @@ def receive() -> Response:
             if not wx.encoding_aes_key:
                 return _refuse(400, "encrypted push but no EncodingAESKey configured")
             outer = signing.parse_flat_xml(body)
-            cipher = outer.get("Encrypt", "")
+            cipher = outer.get("Encrypt") or ""
             try:
                 signing.check_signature(wx.token, args.get("msg_signature", ""), timestamp, nonce, cipher)
             except signing.Forged as exc:
@@ -118,7 +120,7 @@ def receive() -> Response:
         fields = signing.parse_flat_xml(xml)
         if any(not fields.get(k) for k in REQUIRED):
             return _refuse(400, "missing required fields")
-        msg = parse_message(xml)
+        msg = _message(fields, xml)
     except signing.Malformed as exc:
         return _refuse(400, f"malformed XML ({exc})")
 
@@ -130,6 +132,28 @@ def receive() -> Response:
     return Response(reply_xml, status=200, mimetype="application/xml")
 
 
+def _message(fields: dict[str, str], xml) -> object:
+    """wechatpy's message object, built from the fields already parsed when the push is flat (it nearly
+    always is); pushes with nested elements go through wechatpy's own parser."""
+    if None in fields.values() or fields["MsgType"].startswith("device_"):
+        return parse_message(xml)
+    fields = dict(fields)
+    kind = fields["MsgType"].lower()
+    if kind != "event":
+        return MESSAGE_TYPES.get(kind, UnknownMessage)(fields)
+    event = fields.get("Event", "").lower()
+    key = fields.get("EventKey", "")
+    if event == "subscribe" and key.startswith(("scanbarcode|", "scanimage|")):
+        return parse_message(xml)
+    if event == "subscribe" and key.startswith("qrscene_"):
+        event, fields["Event"], fields["EventKey"] = "subscribe_scan", "subscribe_scan", key[len("qrscene_"):]
+    return EVENT_TYPES.get(event, UnknownMessage)(fields)
+
+
+def _render(msg, text: str | None) -> str | None:
+    return TextReply(source=msg.target, target=msg.source, content=text).render() if text else None
+
+
 def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
     """The plaintext reply XML for ``msg`` (None: answer ``success``), processed at most once per push."""
     openid = msg.source
@@ -138,6 +162,9 @@ def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
     key = dedupe.message_key(fields)
     budget = services.settings.wechat.reply_budget_s
     first, due = dedupe.claim(services.redis, key, openid if interactive else "")
+    fixed = replies.instant(services, msg)
+    if fixed is not None and not (first and interactive and due):
+        return _render(msg, fixed)  # fixed text: a retry simply gets it again, nothing to remember
     if not first:
         log.info("wechat retry answered from the first copy", extra={"msg_type": kind})
         return dedupe.wait_for_reply(services.redis, key, budget)
@@ -161,7 +188,7 @@ def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
     if not text:
         dedupe.remember_reply(services.redis, key, None)
         return None
-    reply = TextReply(source=msg.target, target=openid, content=text).render()
+    reply = _render(msg, text)
     dedupe.remember_reply(services.redis, key, reply)
     return reply
 

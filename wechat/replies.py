@@ -116,41 +116,84 @@ def _faq_index(services, openid):
     return faq.index_text()
 
 
+def _family(services, openid):
+    return family_text(services)
+
+
+def _guide(services, openid):
+    return guide_text(services)
+
+
+def _contact(services, openid):
+    return contact_text(services)
+
+
+def _contact_info(services, openid):
+    return contact_info_text(services)
+
+
+def _help(services, openid):
+    return help_text(services)
+
+
+# Answers that are fixed text (no database, no network).
+STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help}
+
 CLICK_REPLIES = {
     menu.CERT_RECORDS: records_text,
-    menu.FAMILY: lambda services, openid: family_text(services),
-    menu.GUIDE: lambda services, openid: guide_text(services),
+    menu.FAMILY: _family,
+    menu.GUIDE: _guide,
     menu.FAQ: _faq_index,
-    menu.CONTACT: lambda services, openid: contact_text(services),
+    menu.CONTACT: _contact,
     menu.BINDING: binding_text,
-    menu.CONTACT_INFO: lambda services, openid: contact_info_text(services),
+    menu.CONTACT_INFO: _contact_info,
 }
 
 # (keywords, answer) tried in order on text messages; the first whose keyword appears wins.
 KEYWORDS: list[tuple[tuple[str, ...], object]] = [
     (("记录", "查询", "查一下"), records_text),
     (("解绑", "绑定"), binding_text),
-    (("家属", "家人", "代认证", "子女"), lambda s, o: family_text(s)),
-    (("帮助", "菜单", "你好", "您好", "在吗", "?", "？"), lambda s, o: help_text(s)),
+    (("家属", "家人", "代认证", "子女"), _family),
+    (("帮助", "菜单", "你好", "您好", "在吗", "?", "？"), _help),
     (("问题", "常见"), _faq_index),
-    (("电话", "联系", "人工", "客服", "地址"), lambda s, o: contact_text(s)),
-    (("指南", "流程", "步骤"), lambda s, o: guide_text(s)),
+    (("电话", "联系", "人工", "客服", "地址"), _contact),
+    (("指南", "流程", "步骤"), _guide),
 ]
 
 
-def text_reply(services, openid: str, text: str) -> str:
+def _text_answer(services, openid: str, text: str):
+    """(function, args) that answers ``text``; the function is in STATIC when it needs no look-up."""
     text = text.strip()
     hotline = services.settings.wechat.hotline
     if re.fullmatch(r"\d{1,2}", text):
-        return faq.answer(int(text), hotline) or faq.index_text()
+        return (lambda: faq.answer(int(text), hotline) or faq.index_text()), True
     for words, fn in KEYWORDS:
         if any(w in text for w in words):
-            return fn(services, openid)
+            return (lambda: fn(services, openid)), fn in STATIC
     if found := faq.match(text, hotline):
-        return found
-    if "认证" in text or "认 证" in text:
-        return certify_text(services)
-    return default_text(services)
+        return (lambda: found), True
+    if "认证" in text:
+        return (lambda: certify_text(services)), True
+    return (lambda: default_text(services)), True
+
+
+def text_reply(services, openid: str, text: str) -> str:
+    answer, _static = _text_answer(services, openid, text)
+    return answer()
+
+
+def instant(services, msg) -> str | None:
+    """The reply, if it is fixed text that needs no database or network (None: call :func:`respond`).
+
+    The endpoint answers these inline, and answers a retry by computing them again, which keeps
+    the common case (keywords, guide, FAQ) to one Redis round trip.
+    """
+    if msg.type == "text":
+        answer, static = _text_answer(services, msg.source, msg.content or "")
+        return answer() if static else None
+    if msg.type == "event" and msg.event == "click" and CLICK_REPLIES.get(msg.key) in STATIC:
+        return CLICK_REPLIES[msg.key](services, msg.source)
+    return None
 
 
 def respond(services, msg) -> str | None:

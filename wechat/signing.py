@@ -51,12 +51,13 @@ def check_timestamp(timestamp: str, window_s: int) -> None:
         raise Forged("timestamp outside the window")
 
 
-def parse_flat_xml(body: bytes | str) -> dict[str, str]:
-    """Top-level child elements of ``<xml>`` as a dict; refuses DTDs and entities (XXE, billion laughs)."""
+def parse_flat_xml(body: bytes | str) -> dict[str, str | None]:
+    """Top-level child elements of ``<xml>`` as a dict (None for one with children of its own);
+    refuses DTDs and entities (XXE, billion laughs)."""
     try:
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (DefusedXmlException, SafeET.ParseError, ValueError) as exc:
         raise Malformed(f"{type(exc).__name__}") from None
     if root.tag != "xml":
         raise Malformed("root element is not <xml>")
-    return {child.tag: (child.text or "") for child in root}
+    return {child.tag: (None if len(child) else (child.text or "")) for child in root}

@@ -72,7 +72,7 @@ def test_retried_msgid_is_processed_once(stack, monkeypatch):
     monkeypatch.setattr(wechat.replies, "respond", lambda s, m: calls.append(m.type) or real(s, m))
     openid = stack.new_user()
     calls.clear()
-    out = stack.call("POST", f"/_fake/users/{openid}/text", content="帮助", repeat=3)
+    out = stack.call("POST", f"/_fake/users/{openid}/text", content="查询", repeat=3)  # a look-up, not fixed text
     assert out["tries"] == 3
     assert len({r["Content"] for r in out["replies"]}) == 1  # every copy got the same answer
     assert calls == ["text"]
