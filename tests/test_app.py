@@ -46,9 +46,9 @@ def test_gunicorn_serves_app_module(tmp_path, redis_url):
     )
     try:
         wait_for_port(port, timeout=30, proc=proc)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while True:
-            resp = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            resp = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
             if resp.status_code == 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
