@@ -90,6 +90,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
 
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="lifecert-bench-"))
     redis = start_redis(work / "redis")
     env = dict(os.environ, LIFECERT_INSTANCE_DIR=str(work / "instance"), LIFECERT_REDIS_URL=redis.url,
@@ -139,6 +140,8 @@ def main() -> None:
              "plain": "/wechat plaintext text msg", "safe": "/wechat safe mode (AES)"}
     print(f"\ngunicorn -w {args.workers} -k {args.worker_class} --threads 4, wrk -c16 (flat, median of "
           f"{args.rounds} interleaved rounds) / -c50 paced, loopback, {os.cpu_count()} CPUs (shared), {args.seconds}s per run")
+    print(f"machine load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"(above {os.cpu_count()} means other processes competed for the CPUs and latencies suffer)")
     print(f"{'endpoint':32} {'max req/s':>10} {'vs trivial':>10} | {'paced req/s':>11} {'p50 ms':>7} {'p99 ms':>7}  errors")
     for name, (flat, paced) in results.items():
         errs = flat["non2xx"] + paced["non2xx"]
