@@ -52,3 +52,20 @@ def wait_for_reply(r: redis.Redis, key: str, budget_s: float) -> str | None:
         if stored not in (None, PENDING) or time.monotonic() >= deadline:
             return stored.decode() if stored and stored != NO_REPLY else None
         time.sleep(0.05)
+
+
+# Per-process memory of users whose interaction was recorded lately, so that a fixed-text reply
+# (no side effects: a retry simply gets the same text again) needs no Redis round trip at all.
+_recent: dict[str, float] = {}
+_RECENT_MAX = 100_000
+
+
+def recently_recorded(openid: str) -> bool:
+    seen = _recent.get(openid)
+    return seen is not None and time.monotonic() - seen < ACTIVE_TTL_S
+
+
+def note_recorded(openid: str) -> None:
+    if len(_recent) >= _RECENT_MAX:
+        _recent.clear()
+    _recent[openid] = time.monotonic()

@@ -161,10 +161,14 @@ def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
     interactive = msg.type != "event" or kind in replies.INTERACTIVE_EVENTS
     key = dedupe.message_key(fields)
     budget = services.settings.wechat.reply_budget_s
-    first, due = dedupe.claim(services.redis, key, openid if interactive else "")
     fixed = replies.instant(services, msg)
+    if fixed is not None and dedupe.recently_recorded(openid):
+        return _render(msg, fixed)  # fixed text, nothing to record: a retry simply gets the same text
+    first, due = dedupe.claim(services.redis, key, openid if interactive else "")
+    if interactive and not due:
+        dedupe.note_recorded(openid)  # another copy or process recorded it within the last 10 minutes
     if fixed is not None and not (first and interactive and due):
-        return _render(msg, fixed)  # fixed text: a retry simply gets it again, nothing to remember
+        return _render(msg, fixed)
     if not first:
         log.info("wechat retry answered from the first copy", extra={"msg_type": kind})
         return dedupe.wait_for_reply(services.redis, key, budget)
@@ -172,7 +176,10 @@ def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
     def work() -> str | None:
         if interactive and due and kind not in ("subscribe", "subscribe_scan"):
             accounts.record(services, openid, subscribed=True)
-        return replies.respond(services, msg)
+        text = replies.respond(services, msg)
+        if interactive:
+            dedupe.note_recorded(openid)
+        return text
 
     future = _executor().submit(work)
     try:

@@ -97,3 +97,13 @@ def safe_stack(tmp_path, redis_url):
     yield s
     for stop in stops:
         stop()
+
+
+@pytest.fixture(autouse=True)
+def _forget_recent_users():
+    """The endpoint's per-process memory of recently recorded users must not leak between tests."""
+    from wechat import dedupe
+
+    dedupe._recent.clear()
+    yield
+    dedupe._recent.clear()
