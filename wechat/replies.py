@@ -61,12 +61,16 @@ def certify_text(services) -> str:
             "拍摄时请到亮处，摘下帽子和眼镜。")
 
 
+def _page_link(services, path: str, text: str) -> str:
+    return f'<a href="{authorize_url(services.settings.wechat, path, state="reply")}">{text}</a>'
+
+
 def family_text(services) -> str:
     return ("家人可以用自己的手机帮老人认证：\n"
-            "1. 家人关注本公众号；\n"
-            "2. 点“我的→绑定/解绑”，填写老人的姓名和身份证号，或扫老人手机上生成的二维码；\n"
+            "1. 老人在自己的微信里打开“家属代认证”，出示家属二维码；\n"
+            "2. 家人关注本公众号，用微信“扫一扫”扫这个二维码；\n"
             "3. 绑定后点“在线服务→资格认证”，选择老人，请老人本人对着镜头拍摄。\n"
-            "一位家人可以帮几位老人认证。")
+            "一位家人可以帮几位老人认证。\n" + _page_link(services, "/h5/family", "点这里出示二维码或管理家属"))
 
 
 def contact_text(services) -> str:
@@ -77,14 +81,14 @@ def contact_text(services) -> str:
 
 
 def contact_info_text(services) -> str:
-    return ("修改联系电话或地址，需要先绑定本人。\n"
-            "请带身份证到社保经办窗口办理，或打"
-            f"{services.settings.wechat.hotline}咨询。手机上修改的功能正在准备中。")
+    return ("修改联系电话，需要先绑定老人。\n" + _page_link(services, "/h5/contact", "点这里修改手机号") +
+            f"\n修改地址请带身份证到社保经办窗口办理，或打{services.settings.wechat.hotline}咨询。")
 
 
 def binding_text(services, openid: str) -> str:
     people = accounts.bound_retirees(services, openid)
-    bind_link = f'<a href="{authorize_url(services.settings.wechat, "/h5/bind", state="menu")}">点这里绑定或解绑</a>'
+    bind_link = (_page_link(services, "/h5/certify", "点这里绑定本人") + "\n"
+                 + _page_link(services, "/h5/family", "点这里管理家属代认证（解绑）"))
     if not people:
         return ("您还没有绑定老人。绑定后才能认证和查记录。\n"
                 "本人或家人都可以绑定，需要老人的姓名和身份证号。\n" + bind_link)
@@ -105,7 +109,7 @@ def records_text(services, openid: str) -> str:
         last = p["last_certified_on"]
         when = f"{last.year}年{last.month}月{last.day}日" if last else "还没有记录"
         lines.append(f"{p['name']}：上次认证 {when}；养老金{_STATUS.get(p['pension_status'], '')}")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", "点这里看全部记录")
 
 
 def default_text(services) -> str:
