@@ -41,6 +41,10 @@ class VisionConfig:
     #: Skip H.264/HEVC deblocking while decoding: ~25 % less decode CPU; the blocking it
     #: leaves is far below what the 640 px analysis frames and the models resolve.
     decode_skip_loop_filter: bool = True
+    #: Do not decode non-reference frames (B-frames) when the clip runs at >= 2.5x
+    #: ``analysis_fps``: the reference frames alone still give the analysis rate, and it
+    #: halves decoding of phone H.264 with B-frames.
+    decode_skip_nonref: bool = True
     #: Selfie video shown mirrored (left/right swapped). Decoders do not mirror, so False.
     mirrored_input: bool = False
 
@@ -56,8 +60,14 @@ class VisionConfig:
     min_face_px: int = 60
     #: "no_face" when the face mesh finds a face in fewer than this fraction of sampled frames.
     min_face_fraction: float = 0.3
-    #: "face_left_frame" when the face is missing in more than this fraction of sampled frames.
-    max_face_missing_fraction: float = 0.25
+    #: "face_left_frame" when the face is missing in more than this fraction of sampled
+    #: frames, or for longer than ``max_face_gap_s`` at a stretch. The mesh loses a face
+    #: turned beyond ~50-60 degrees or behind a waving hand for 1-2 s (a webcam test clip
+    #: shows gaps of 1.2 and 1.8 s); a person who walks off leaves longer gaps.
+    max_face_missing_fraction: float = 0.4
+    max_face_gap_s: float = 2.5
+    #: Frames (spread over the clip) on which light and sharpness are measured.
+    quality_frames: int = 12
     #: Mean luma (0-255) of the face region below this is "too_dark".
     min_face_luma: float = 45.0
     #: Variance of the Laplacian of the face resized to 128 px wide, below this is "too_blurred".

@@ -190,7 +190,7 @@ def gather_evidence(
     face_pos = [i for i, m in enumerate(ev.measures) if m.face]
 
     with timer.stage("quality"):
-        for i in face_pos:
+        for i in _spread(face_pos, config.quality_frames):
             lu, sh = luma_and_sharpness(frames[i].rgb, ev.measures[i].box)
             ev.luma.append(lu)
             ev.sharpness.append(sh)
@@ -210,13 +210,13 @@ def gather_evidence(
         pitch0 = float(np.nanmedian(s.pitch[face_pos]))
         ear = (s.ear_r + s.ear_l) / 2
         ear_base = float(np.nanpercentile(ear[face_pos], 80)) or 1.0
-        sharp = dict(zip(face_pos, ev.sharpness))
+        sharp = dict(zip(_spread(face_pos, config.quality_frames), ev.sharpness))
         sh_ref = float(np.nanmedian(ev.sharpness)) or 1.0
 
         def badness(i: int) -> float:
             b = abs(s.yaw[i] - yaw0) / 10 + abs(s.pitch[i] - pitch0) / 10
             b += max(0.0, 0.9 - ear[i] / ear_base) * 5 + max(0.0, s.mar[i] - 0.15) * 5
-            b += max(0.0, 1.0 - sharp.get(i, 0.0) / sh_ref)
+            b += max(0.0, 1.0 - sharp.get(i, sh_ref) / sh_ref)  # unmeasured frames: neutral
             return float(b) if np.isfinite(b) else 1e9
 
         ranked = sorted(face_pos, key=badness)
@@ -274,6 +274,21 @@ def gather_evidence(
                 ev.errors.append("embedding")
                 ev.embeddings = []
     return ev
+
+
+def _longest_gap(t: list[float], present: list[bool]) -> float:
+    """Longest stretch (seconds) without a face, counting one sample interval per frame."""
+    if len(t) < 2:
+        return 0.0
+    dt = float(np.median(np.diff(t)))
+    best, start = 0.0, None
+    for i, ok in enumerate(present + [True]):
+        if not ok and start is None:
+            start = i
+        elif ok and start is not None:
+            best = max(best, t[i - 1] - t[start] + dt)
+            start = None
+    return best
 
 
 def _validate_challenge(challenge: Sequence[str]) -> list[str]:
@@ -361,6 +376,7 @@ def analyze_video(
         format=decoded.format_name, codec=decoded.codec, pix_fmt=decoded.pix_fmt, width=decoded.width,
         height=decoded.height, rotation=decoded.rotation, fps=round(decoded.fps, 3),
         duration_s=round(decoded.duration_s, 3), decoded_frames=decoded.decoded_frames,
+        frames_in_file=decoded.info.get("packets"),
         sampled_frames=len(decoded.frames),
     )
 
@@ -404,7 +420,9 @@ def _judge(
     if face_fraction < config.min_face_fraction:
         reasons.append("no_face")
         return
-    if 1.0 - face_fraction > config.max_face_missing_fraction:
+    gap = _longest_gap([m.t for m in ev.measures], face)
+    scores["longest_face_gap_s"] = gap
+    if 1.0 - face_fraction > config.max_face_missing_fraction or gap > config.max_face_gap_s:
         reasons.append("face_left_frame")
 
     # several faces: a second clearly visible face in enough of the checked frames

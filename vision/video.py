@@ -155,41 +155,55 @@ def load_video(
         cc.thread_type = "SLICE"  # no frame-thread queues: lower CPU time for short clips
         if config.decode_skip_loop_filter:
             cc.options = {"skip_loop_filter": "all"}
+        # Frames no other frame references (B-frames) need not be decoded when the clip has
+        # at least 2.5x the analysis rate: the reference frames alone still cover it.
+        skip_nonref = config.decode_skip_nonref and fps >= 2.5 * config.analysis_fps
+        if skip_nonref:
+            cc.skip_frame = "NONREF"
         frames: list[SampledFrame] = []
         step = 1.0 / config.analysis_fps if config.analysis_fps > 0 else 0.0
         next_t = 0.0
         t0: float | None = None
-        n = 0
+        n = 0  # frames decoded
+        packets = 0  # frames stored in the file (counted while demuxing, nothing skipped)
         last_t = 0.0
         rotation = 0
         scale = 1.0
         pix_fmt = ""
         max_frames = int(config.max_duration_s * 120) + 10
         try:
-            for frame in container.decode(stream):
-                t = frame.time
-                if t is None:
-                    t = n / fps if fps else n / 30.0
-                if t0 is None:
-                    t0 = t
-                    rotation = int(getattr(frame, "rotation", 0) or 0)
-                    pix_fmt = frame.format.name
-                rel = t - t0
-                last_t = rel
-                if rel + 1e-6 >= next_t:
-                    rgb, scale = _to_rgb(frame, config.analysis_max_side)
-                    frames.append(SampledFrame(n, rel, _upright(rgb, rotation)))
-                    next_t = (rel if step == 0 else max(next_t + step, rel + step * 0.5))
-                n += 1
-                if n > max_frames:
-                    raise VideoRejected("too_long", "more frames than the duration limit allows")
+            for packet in container.demux(stream):
+                if packet.size:
+                    packets += 1
+                    if packets > max_frames:
+                        raise VideoRejected("too_long", "more frames than the duration limit allows")
+                for frame in packet.decode():
+                    t = frame.time
+                    if t is None:
+                        t = n / fps if fps else n / 30.0
+                    if t0 is None:
+                        t0 = t
+                        rotation = int(getattr(frame, "rotation", 0) or 0)
+                        pix_fmt = frame.format.name
+                    rel = t - t0
+                    last_t = max(last_t, rel)
+                    # take the first frame near each point of a regular grid of ``step``;
+                    # tolerant by 30 % of a step so an irregular (B-frames skipped) or
+                    # slightly slower source still yields ~analysis_fps
+                    if rel + 0.3 * step + 1e-6 >= next_t:
+                        rgb, scale = _to_rgb(frame, config.analysis_max_side)
+                        frames.append(SampledFrame(n, rel, _upright(rgb, rotation)))
+                        next_t = next_t + step if step else rel
+                        while step and next_t <= rel:
+                            next_t += step
+                    n += 1
         except av.error.FFmpegError as exc:
             raise VideoRejected("truncated_or_corrupt", f"decoding failed after {n} frames: {exc.__class__.__name__}") from exc
         if n == 0:
             raise VideoRejected("no_frames", "no frame could be decoded")
         # A faststart file cut short decodes its prefix without any error: compare.
-        if expected_frames > 0 and n < 0.9 * expected_frames:
-            raise VideoRejected("truncated_or_corrupt", f"decoded {n} of {expected_frames} frames")
+        if expected_frames > 0 and packets < 0.9 * expected_frames:
+            raise VideoRejected("truncated_or_corrupt", f"{packets} of {expected_frames} frames present")
         if duration is not None and duration > 0 and (last_t + 2.0 / max(fps, 1.0)) < 0.85 * duration:
             raise VideoRejected("truncated_or_corrupt", f"frames end at {last_t:.2f} s of {duration:.2f} s")
         span = last_t + (1.0 / fps if fps else 0.0)
@@ -205,10 +219,11 @@ def load_video(
             width=width,
             height=height,
             rotation=rotation,
-            fps=fps if fps else (n - 1) / max(last_t, 1e-6),
+            fps=fps if fps else (packets - 1) / max(last_t, 1e-6),
             duration_s=span,
             decoded_frames=n,
             scale=scale,
+            info={"packets": packets, "skip_nonref": skip_nonref},
         )
     finally:
         container.close()

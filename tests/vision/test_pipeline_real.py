@@ -51,8 +51,9 @@ def test_live_video_passes_a_challenge_of_actions_it_shows(testdata, template_of
     assert len(v.models) == 4
 
 
-def test_man_with_glasses_passes_turns_in_the_order_he_did_them(testdata, template_of, vision_config, vision_models):
-    v = run(testdata, "lp_d12.mp4", ["turn_right", "turn_left"], template_of("lp_d12.mp4"), vision_config, vision_models)
+def test_man_with_glasses_passes_blink_then_open_mouth(testdata, template_of, vision_config, vision_models):
+    # lp_d12: glasses, eyes shut while laughing, then the mouth wide open
+    v = run(testdata, "lp_d12.mp4", ["blink", "open_mouth"], template_of("lp_d12.mp4"), vision_config, vision_models)
     assert v.verdict == "pass", v.to_dict()
 
 
@@ -110,3 +111,41 @@ def test_unknown_action_is_a_programming_error(testdata, vision_config, vision_m
 def test_no_template_means_review_not_pass(testdata, vision_config, vision_models):
     v = analyze_video((testdata / "videos" / "lp_d3.mp4").read_bytes(), ["turn_left"], [], vision_config, vision_models)
     assert v.verdict == "review" and v.reasons == ["no_template"]
+
+
+@pytest.fixture(scope="module")
+def d3_frames(testdata):
+    from vision.clipmaker import read_frames
+
+    frames, _ = read_frames(testdata / "videos" / "lp_d3.mp4", max_frames=150)
+    return frames
+
+
+def _make(tmp_path, frames, name):
+    from vision.clipmaker import fit_frame, write_clip
+
+    return write_clip([fit_frame(f, 640, 480) for f in frames], tmp_path / name, fps=30)
+
+
+def test_face_leaving_the_frame_is_reported(tmp_path, d3_frames, vision_config, vision_models):
+    import numpy as np
+
+    wall = np.full_like(d3_frames[0], 180)
+    frames = d3_frames[:45] + [wall] * 90 + d3_frames[45:90]  # 3 s without anybody
+    v = analyze_video(_make(tmp_path, frames, "left.mp4"), ["blink"], [], vision_config, vision_models)
+    assert v.verdict == "fail" and "face_left_frame" in v.reasons
+    assert "face_in_frame" in v.advice
+
+
+def test_too_dark_and_two_people_are_reported(tmp_path, d3_frames, vision_config, vision_models):
+    import numpy as np
+
+    dark = [(f.astype(np.float32) * 0.12).astype(np.uint8) for f in d3_frames[:90]]
+    v = analyze_video(_make(tmp_path, dark, "dark.mp4"), ["blink"], [], vision_config, vision_models)
+    assert v.verdict == "fail" and ({"too_dark", "no_face"} & set(v.reasons))
+    assert "more_light" in v.advice
+
+    two = [np.hstack([f, f[:, ::-1]]) for f in d3_frames[:90]]
+    v = analyze_video(_make(tmp_path, two, "two.mp4"), ["blink"], [], vision_config, vision_models)
+    assert v.verdict == "fail" and "several_faces" in v.reasons
+    assert "alone_in_frame" in v.advice

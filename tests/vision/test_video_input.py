@@ -121,7 +121,7 @@ def test_ten_bit_hevc_like_iphone_hdr_decodes_and_shows_the_face(tmp_path, sourc
 def test_sampling_follows_analysis_fps_whatever_the_source_rate(tmp_path, source_frames, vision_config):
     clip = _clip(tmp_path, source_frames[0])
     video = load_video(clip, vision_config)
-    assert video.decoded_frames == 90
+    assert video.decoded_frames == 90 and video.info["packets"] == 90
     ts = np.array([f.t for f in video.frames])
     assert len(video.frames) == pytest.approx(3 * vision_config.analysis_fps, abs=2)
     assert np.all(np.diff(ts) > 0)
