@@ -13,14 +13,9 @@ from console.roster import RosterFileError, import_roster, read_rows
 from storage.db import Database, upgrade
 from storage.models import Agency, Region, Retiree
 from storage.personal_data import FieldCipher
+from tests.idnumbers import make_id
 
 TODAY = dt.date(2026, 11, 22)
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def make_id(region: str, birth: str, seq: str) -> str:
-    body = region + birth + seq
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS)) % 11]
 
 
 GOOD_1 = make_id("230102", "19460315", "123")
