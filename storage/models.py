@@ -368,6 +368,8 @@ class Campaign(Base):
     segment: Mapped[dict] = mapped_column(default=dict)  # console.segments: {"kind": ..., "days": ..., "region_ids": [...]}
     template_kind: Mapped[str] = mapped_column(String(32), default="reminder")
     status: Mapped[str] = mapped_column(String(16), default="planned", index=True)  # planned/sending/paused/done/cancelled
+    pause_reason: Mapped[str | None] = mapped_column(String(16))  # staff / quota
+    paused_on: Mapped[dt.date | None] = mapped_column(Date)  # a quota pause lifts the next day
     # Automatic campaigns carry a key like "auto:3:birthday:2026-11" so the schedule plans each once.
     auto_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     total: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,6 +23,8 @@ def upgrade() -> None:
     sa.Column('segment', sa.JSON(), nullable=False),
     sa.Column('template_kind', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('pause_reason', sa.String(length=16), nullable=True),
+    sa.Column('paused_on', sa.Date(), nullable=True),
     sa.Column('auto_key', sa.String(length=64), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
