@@ -324,11 +324,13 @@ def media_photo(photo_id: int):
 # --- people and certifications by other channels -----------------------------------------
 
 
-@bp.get("/people")
+@bp.route("/people", methods=["GET", "POST"])
 @require("people")
 def people():
-    q = request.args.get("q", "").strip()
+    # POST, so a typed ID number never lands in a URL (and so in access logs or browser history).
+    q = request.form.get("q", "").strip()
     rows = []
+    shown_q = q
     if q:
         with _services().db.session() as s:
             query = select(Retiree).where(Retiree.agency_id == _viewer().agency_id)
@@ -337,6 +339,9 @@ def people():
             if len(q) >= 15 and q[:17].isdigit():
                 from certification.idnumber import InvalidIdNumber, validate_id_number
 
+                from certification.idnumber import mask_id_number
+
+                shown_q = mask_id_number(q) if len(q) == 18 else ""
                 try:
                     number = validate_id_number(q, today=dt.date.today()).number
                     query = query.where(Retiree.id_number_index == _cipher().blind_index(number, b"id_number"))
@@ -346,7 +351,7 @@ def people():
                 query = query.where((Retiree.name == q) | (Retiree.ss_number == q))
             rows = list(s.scalars(query.order_by(Retiree.id).limit(50)))
             _audit(s, "people.search", found=len(rows))
-    return render_template("console/people.html", q=q, rows=rows)
+    return render_template("console/people.html", q=shown_q, searched=bool(q), rows=rows)
 
 
 @bp.get("/people/<int:retiree_id>")
