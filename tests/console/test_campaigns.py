@@ -150,7 +150,8 @@ def test_automatic_reminders_are_planned_once(world, fake_sender):
     first = campaigns.plan_automatic(world.services, day)
     assert campaigns.plan_automatic(world.services, day) == []
     with world.services.db.session() as s:
-        keys = set(s.scalars(select(Campaign.auto_key).where(Campaign.id.in_(first))))
+        keys = set(s.scalars(select(Campaign.auto_key).where(Campaign.id.in_(first),
+                                                              Campaign.agency_id == world.agency_id)))
     assert keys == {f"auto:{world.agency_id}:deadline7:{TODAY.year}"}
     month_day = dt.date(TODAY.year, 3, 1)
     started = campaigns.plan_automatic(world.services, month_day)
