@@ -122,9 +122,11 @@ def _notify(services, session, agency: Agency, suspended_since: dt.date, now: dt
         retiree = session.get(Retiree, int(target_id))
         if retiree is None or retiree.agency_id != agency.id or not detail.get("resume_month"):
             continue
+        key = f"resumption:{retiree.id}:{detail.get('certification_id')}"
+        if session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            continue
         if notices.notify_retiree(services, session, retiree, "resumption",
-                                  {"from_date": dt.date.fromisoformat(detail["resume_month"])},
-                                  f"resumption:{retiree.id}:{detail.get('certification_id')}"):
+                                  {"from_date": dt.date.fromisoformat(detail["resume_month"])}, key):
             sent += 1
     return sent
 
