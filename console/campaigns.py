@@ -199,7 +199,7 @@ def fields_for(kind: str, name: str, suspended_since: dt.date | None, deadline: 
     return fields
 
 
-def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int = 200,
+def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int = 50,
              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
              today: dt.date | None = None) -> str:
     """Hand the campaign's pending recipients to the bot's queue at the configured rate; returns why it stopped."""

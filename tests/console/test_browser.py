@@ -8,7 +8,6 @@ Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 from pathlib import Path
 
@@ -33,8 +32,6 @@ from tests.console.test_imports import fake_enroll, gbk_zip
 from tests.servers import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"),
-                                reason="chromium-driver is not installed (scripts/test.sh installs it)")
 
 
 @pytest.fixture
