@@ -49,6 +49,9 @@ def main() -> int:
     children = [
         subprocess.Popen([str(bindir / "rq"), "worker", "--url", env["LIFECERT_REDIS_URL"], "--with-scheduler",
                           *ALL], cwd=REPO, env=env),
+        # the console's schedule: the daily cycle run and the campaign watchdog (jobs/schedule.py)
+        subprocess.Popen([str(bindir / "rq"), "cron", "--url", env["LIFECERT_REDIS_URL"], "jobs.schedule"],
+                         cwd=REPO, env=env),
         subprocess.Popen([str(bindir / "gunicorn"), "-w", str(args.workers), "-b", f"{args.host}:{args.port}",
                           "--no-control-socket", "--timeout", "60", "app:app"], cwd=REPO, env=env),
     ]
