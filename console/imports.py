@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from console import progress
-from console.photos import PHOTO_REASONS, Enrollment, reason_words
+from console.photos import Enrollment, reason_words
 from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
 from storage.personal_data import FieldCipher
@@ -245,6 +245,3 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
                     message=f"成功登记 {report.enrolled} 张，未通过 {len(report.rejects)} 张")
     return result
 
-
-__all__ = ["PHOTO_REASONS", "PhotoReport", "import_photo_zip", "parse_photo_name", "run_photo_job",
-           "run_roster_job", "zip_entry_name"]

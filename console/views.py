@@ -79,8 +79,13 @@ def _audit(session, action: str, **detail) -> None:
     audit.record(session, "admin", action, actor_id=_viewer().id, **detail)
 
 
+IMPORT_MAX_BYTES = 1024 ** 3  # a ZIP of thousands of photos; nginx.conf allows the same under /console/imports/
+
+
 @bp.before_request
 def _guard():
+    if request.endpoint in ("console.import_photos", "console.import_roster"):
+        request.max_content_length = IMPORT_MAX_BYTES  # before the CSRF check reads the body
     g.viewer = auth.load_viewer(_services())
     if request.method == "POST" and not auth.csrf_ok():
         abort(400, description="页面已过期，请刷新后再提交")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import zipfile
 
@@ -15,8 +16,6 @@ from jobs.console import use_services
 from jobs.queues import DEFAULT, queue
 from storage.models import EnrollmentPhoto, Retiree
 from tests.console.conftest import make_id, post
-
-import datetime as dt
 
 
 @dataclasses.dataclass
