@@ -165,9 +165,14 @@ def _enroll_entry(services, cipher, agency_id, archive, filename, info, enroll, 
     with services.db.session() as session:
         session.execute(update(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree_id,
                                                       EnrollmentPhoto.active.is_(True)).values(active=False))
+        # Templates of different models cannot be compared: keep which models made this one.
+        models = dict(getattr(result, "models", None) or {})
+        quality = dict(result.quality or {})
+        if models:
+            quality["models"] = models
         session.add(EnrollmentPhoto(retiree_id=retiree_id, object_key=key, template=result.template,
-                                    template_model=(getattr(result, "models", None) or {}).get("embedding"),
-                                    quality=dict(result.quality or {}), source=source, active=True))
+                                    template_model=str(models.get("embedding") or "")[:64] or None,
+                                    quality=quality, source=source, active=True))
     return []
 
 
