@@ -540,7 +540,10 @@ def campaign_detail(campaign_id: int):
         campaign = _campaign_or_404(s, campaign_id)
         counts = campaigns.result_counts(s, campaign_id)
         rows = campaigns.recipients_page(s, campaign_id, status, offset=(page - 1) * 50)
+    handled = campaign.total - counts.get("pending", 0)
+    percent = int(handled * 100 / campaign.total) if campaign.total else 100
     return render_template("console/campaign_detail.html", campaign=campaign, counts=counts, rows=rows, page=page,
+                           percent=percent,
                            result=status, result_labels=campaigns.RESULT_LABELS, status_labels=campaigns.STATUS_LABELS,
                            segment_label=campaigns.SEGMENTS.get(campaign.segment.get("kind"), ""))
 

@@ -91,7 +91,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
 
     # photos: a GBK-named ZIP; one too dark
     zip_path = tmp_path / "照片.zip"
-    zip_path.write_bytes(gbk_zip({f"{n}{i}.jpg": (b"dark" if k == 3 else b"\xff\xd8ok") for k, (n, i) in
+    zip_path.write_bytes(gbk_zip({f"{n}{i}.jpg": (b"dark" if k == 3 else _tiny_jpeg((120, 150, 200))) for k, (n, i) in
                                   enumerate(people)}))
     browser.open(base + "/console/imports")
     browser.type("#photos-file", str(zip_path))
@@ -126,6 +126,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
     browser.click(f'a[data-attempt="{attempt_id}"]')
     browser.find("#best-frame")
     assert browser.script("return document.getElementById('best-frame').naturalWidth") > 0
+    assert browser.script("return document.getElementById('enrolled-photo').naturalWidth") > 0
     assert "人脸比对相似度" in browser.text()
     browser.screenshot(ARTIFACTS / "console-review.png")
     browser.click("#approve-button")
@@ -149,11 +150,11 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
     browser.screenshot(ARTIFACTS / "console-campaign.png")
 
 
-def _tiny_jpeg() -> bytes:
+def _tiny_jpeg(colour=(200, 170, 150)) -> bytes:
     import io
 
     from PIL import Image
 
     out = io.BytesIO()
-    Image.new("RGB", (64, 64), (200, 170, 150)).save(out, "JPEG")
+    Image.new("RGB", (64, 64), colour).save(out, "JPEG")
     return out.getvalue()
