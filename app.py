@@ -64,6 +64,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(h5_bp)
 
+    from console.views import bp as console_bp
+
+    app.register_blueprint(console_bp)
+
     from console.cli import register_cli
 
     register_cli(app)

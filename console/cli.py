@@ -134,3 +134,26 @@ def register_cli(app: Flask) -> None:
             click.echo(f"第 {err.line} 行：{err.message}")
         click.echo(f"新增 {report.created} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
                    f"有问题 {len(report.errors)} 行")
+
+    @app.cli.command("run-cycle")
+    @click.option("--dry-run", is_flag=True, help="compute and report, write and send nothing")
+    @click.option("--date", "day", default=None, help="run as of this day (YYYY-MM-DD); default today")
+    @click.option("--agency", "agency_codes", multiple=True, help="only these agencies (repeatable)")
+    @click.option("--queue", "via_queue", is_flag=True, help="enqueue the rq job instead of running here")
+    def run_cycle_cmd(dry_run: bool, day: str | None, agency_codes: tuple[str, ...], via_queue: bool) -> None:
+        """Apply the yearly cycle rules: suspend the lapsed, resume the certified, notify; then the automatic reminders."""
+        from console.campaigns import plan_automatic
+        from console.cycle_run import run_cycle
+
+        if via_queue:
+            from jobs.queues import DEFAULT, queue
+
+            job = queue(_services(), DEFAULT).enqueue("jobs.console.run_cycle", dry_run, day, job_timeout=3600)
+            click.echo(f"queued job {job.id}")
+            return
+        today = dt.date.fromisoformat(day) if day else dt.date.today()
+        reports = run_cycle(_services(), today, dry_run=dry_run, agency_codes=list(agency_codes) or None)
+        for report in reports:
+            click.echo(("[试运行] " if dry_run else "") + report.summary())
+        if not dry_run and not agency_codes:
+            click.echo(f"自动提醒：启动 {len(plan_automatic(_services(), today))} 个")

@@ -43,12 +43,21 @@ def retiree_state(session: Session, retiree: Retiree, policy: cycle.CyclePolicy,
     if not policy.data_comparison_counts:
         query = query.where(Certification.method != CertificationMethod.data_comparison)
     latest = session.execute(query.order_by(Certification.certified_on.desc()).limit(1)).first()
+    if latest is not None:
+        last_on, last_method = latest.certified_on, latest.method.value
+    else:
+        # Someone imported from the roster is being paid, so the cycle before their
+        # enrolment counts as settled: they are due, not overdue (console/standing.py
+        # applies the same rule in SQL).
+        enrolled = (retiree.created_at or dt.datetime.now(dt.timezone.utc)).date()
+        last_on = cycle.cycle_start(policy, cycle.cycle_year_of(policy, enrolled) - 1)
+        last_method = "enrolment"
     return cycle.RetireeState(
         birth_date=retiree.birth_date,
         status=retiree.pension_status.value,
         suspended_since=retiree.suspended_since if retiree.pension_status == PensionStatus.suspended else None,
-        last_certified_on=latest.certified_on if latest else None,
-        last_method=latest.method.value if latest else None,
+        last_certified_on=last_on,
+        last_method=last_method,
     )
 
 

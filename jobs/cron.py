@@ -1,9 +1,16 @@
-"""The schedule: ``rq cron jobs/cron.py --url $LIFECERT_REDIS_URL`` (scripts/embedded.py starts it)."""
+"""The schedule: ``rq cron jobs/cron.py --url $LIFECERT_REDIS_URL`` (scripts/embedded.py starts it).
+
+Times are server time (Beijing in production). The daily cycle run is at 01:30,
+after the night's payment file has been cut.
+"""
 
 from rq import cron
 
+from jobs.console import run_cycle, tick
 from jobs.maintenance import apply_video_retention, recover_attempts
 from jobs.queues import DEFAULT
 
 cron.register(recover_attempts, DEFAULT, interval=60, job_timeout=120, name="recover-attempts")
 cron.register(apply_video_retention, DEFAULT, cron="30 3 * * *", job_timeout=3600, name="video-retention")
+cron.register(run_cycle, DEFAULT, cron="30 1 * * *", job_timeout=3600, name="lifecert-daily-cycle")
+cron.register(tick, DEFAULT, interval=60, job_timeout=50, name="lifecert-campaign-watchdog")

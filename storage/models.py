@@ -338,3 +338,60 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(AuditLog, "before_delete")
 def _audit_is_append_only(_mapper, _conn, _target) -> None:
     raise AppendOnlyError("the audit log is append-only")
+
+
+class ServiceRequest(Base):
+    """Something a family or retiree asked the agency to do: a home visit, or a death report to confirm."""
+
+    __tablename__ = "service_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # home_visit / death_report
+    retiree_id: Mapped[int] = mapped_column(ForeignKey("retiree.id"), index=True)
+    wechat_user_id: Mapped[int | None] = mapped_column(ForeignKey("wechat_user.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    # open → scheduled → done (home visit); open → confirmed / rejected (death report)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    scheduled_for: Mapped[dt.date | None] = mapped_column(Date)
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    handle_note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Campaign(Base):
+    """A reminder or broadcast to a segment of one agency's retirees, sent through the bot's queue."""
+
+    __tablename__ = "campaign"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    segment: Mapped[dict] = mapped_column(default=dict)  # console.segments: {"kind": ..., "days": ..., "region_ids": [...]}
+    template_kind: Mapped[str] = mapped_column(String(32), default="reminder")
+    status: Mapped[str] = mapped_column(String(16), default="planned", index=True)  # planned/sending/paused/done/cancelled
+    pause_reason: Mapped[str | None] = mapped_column(String(16))  # staff / quota
+    paused_on: Mapped[dt.date | None] = mapped_column(Date)  # a quota pause lifts the next day
+    # Automatic campaigns carry a key like "auto:3:birthday:2026-11" so the schedule plans each once.
+    auto_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the dispatcher is alive
+
+
+class CampaignRecipient(Base):
+    """One retiree of a campaign; unique per campaign, which is what makes sending exactly once."""
+
+    __tablename__ = "campaign_recipient"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "retiree_id"),
+        Index("ix_campaign_recipient_todo", "campaign_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    retiree_id: Mapped[int] = mapped_column(ForeignKey("retiree.id"))
+    openid: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / queued / skipped
+    skip_reason: Mapped[str | None] = mapped_column(String(32))  # no_wechat / render_error
+    notification_id: Mapped[int | None] = mapped_column(Integer)

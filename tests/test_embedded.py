@@ -30,7 +30,7 @@ def test_embedded_service_starts_and_is_healthy(tmp_path):
                 if resp.status_code == 200:
                     body = resp.json()
                     break
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout):  # still starting, on a busy machine
                 pass
             time.sleep(0.3)
         assert body is not None, "the embedded service did not become healthy"

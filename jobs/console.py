@@ -1,0 +1,69 @@
+"""rq jobs of the agency console: imports, campaign dispatch, the daily cycle and the minute tick.
+
+A worker builds its Services once from the environment; tests and in-process
+workers hand theirs in with :func:`use_services`. Schedule them with rq's cron
+(``rq cron jobs/cron.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+log = logging.getLogger("lifecert.console")
+
+_services = None
+
+
+def use_services(services) -> None:
+    global _services
+    _services = services
+
+
+def services():
+    global _services
+    if _services is None:
+        from settings import load_settings
+        from storage.services import build_services
+
+        _services = build_services(load_settings())
+    return _services
+
+
+def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
+    from console.imports import run_roster_job
+
+    return run_roster_job(services(), job_key, upload_key, suffix, agency_id, admin_id)
+
+
+def import_photos(job_key: str, upload_key: str, agency_id: int, admin_id: int) -> dict:
+    from console.imports import run_photo_job
+
+    return run_photo_job(services(), job_key, upload_key, agency_id, admin_id)
+
+
+def dispatch_campaign(campaign_id: int) -> str:
+    from console.campaigns import dispatch
+
+    return dispatch(services(), campaign_id)
+
+
+def run_cycle(dry_run: bool = False, day: str | None = None) -> list[str]:
+    """The daily run: the cycle rules, then the automatic reminders. Safe to repeat."""
+    from console.campaigns import plan_automatic
+    from console.cycle_run import run_cycle as run
+
+    today = dt.date.fromisoformat(day) if day else dt.date.today()
+    reports = run(services(), today, dry_run=dry_run)
+    lines = [r.summary() for r in reports]
+    if not dry_run:
+        started = plan_automatic(services(), today)
+        lines.append(f"自动提醒：启动 {len(started)} 个")
+    return lines
+
+
+def tick() -> list[int]:
+    """Every minute: restart dead campaign dispatchers, lift yesterday's quota pauses."""
+    from console.campaigns import watchdog
+
+    return watchdog(services())

@@ -1,0 +1,88 @@
+"""The review queue: approve (manual_review certification, suspended pension resumes) or reject with a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from storage.models import (
+    Attempt,
+    AttemptStatus,
+    AuditLog,
+    Certification,
+    EnrollmentPhoto,
+    Notification,
+    PensionStatus,
+    Retiree,
+)
+from tests.console.conftest import login, make_id, post
+
+
+def review_attempt(world, name="王芳", region="南岗区", **retiree_values) -> tuple[int, str]:
+    rid = world.add_retiree(name, make_id("230102", "19480506", str(len(world.people)).zfill(3)), region=region,
+                            openid=f"openid-{name}", **retiree_values)
+    services = world.services
+    services.objects.put_bytes(f"frames/{rid}.jpg", b"\xff\xd8frame", "image/jpeg")
+    services.objects.put_bytes(f"photos/{rid}/p.jpg", b"\xff\xd8photo", "image/jpeg")
+    user = world.wechat_user(rid)
+    with services.db.session() as s:
+        s.add(EnrollmentPhoto(retiree_id=rid, object_key=f"photos/{rid}/p.jpg", template=b"t", source="zip_import"))
+        attempt = Attempt(retiree_id=rid, wechat_user_id=user.id, status=AttemptStatus.review, verdict="review",
+                          scores={"match": 0.61, "liveness": 0.9}, reasons=["not_same_person"],
+                          best_frame_key=f"frames/{rid}.jpg")
+        s.add(attempt)
+        s.flush()
+        return rid, attempt.id
+
+
+def test_approve_resumes_a_suspended_pension_and_tells_the_user(client, world):
+    today = dt.date.today()
+    since = (today.replace(day=1) - dt.timedelta(days=40)).replace(day=1)
+    rid, attempt_id = review_attempt(world, pension_status=PensionStatus.suspended, suspended_since=since)
+    login(client, "reviewer1")
+    listing = client.get("/console/review").get_data(as_text=True)
+    assert "王芳" in listing and "和登记的照片不像同一个人" in listing
+    detail = client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
+    assert "人脸比对相似度" in detail and "0.61" in detail
+    assert client.get(f"/console/media/frame/{attempt_id}").data == b"\xff\xd8frame"
+    response = post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve", "note": "电话核实"})
+    assert response.status_code == 302
+    page = client.get("/console/review").get_data(as_text=True)
+    assert "恢复发放，补发 3 个月" in page
+    with world.services.db.session() as s:
+        cert = s.scalar(select(Certification).where(Certification.retiree_id == rid))
+        assert cert.method.value == "manual_review" and cert.attempt_id == attempt_id
+        retiree = s.get(Retiree, rid)
+        assert retiree.pension_status == PensionStatus.active and retiree.suspended_since is None
+        attempt = s.get(Attempt, attempt_id)
+        assert attempt.status == AttemptStatus.passed and attempt.reviewed_by == world.users["reviewer1"]
+        note = s.scalar(select(Notification).where(Notification.retiree_id == rid))
+        assert (note.kind, note.openid, note.dedupe_key) == ("cert_result", "openid-王芳", f"review:{attempt_id}")
+        assert {"review.view", "review.approve", "retiree.resume"} <= set(s.scalars(select(AuditLog.action)))
+    # a second reviewer clicking late changes nothing
+    again = post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve"})
+    assert again.status_code == 302
+    assert "已经被处理过了" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_reject_sends_the_reason(client, world, fake_sender):
+    rid, attempt_id = review_attempt(world)
+    login(client, "reviewer1")
+    post(client, f"/console/review/{attempt_id}/decide", {"decision": "reject", "reason": "不是本人现场拍摄"})
+    with world.services.db.session() as s:
+        assert s.get(Attempt, attempt_id).status == AttemptStatus.rejected
+        note = s.scalar(select(Notification).where(Notification.retiree_id == rid))
+        assert note.payload["fields"]["reason_text"] == "不是本人现场拍摄"
+        assert note.payload["fields"]["passed"] == "False"
+        assert note.payload["fields"]["name"] == "王*"
+        assert s.scalar(select(Certification.id)) is None
+
+
+def test_reviewer_sees_only_their_regions(client, world):
+    _rid, attempt_id = review_attempt(world, region="南岗区")
+    login(client, "daoli")
+    assert "王芳" not in client.get("/console/review").get_data(as_text=True)
+    assert client.get(f"/console/review/{attempt_id}").status_code == 404
+    assert post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve"}).status_code == 404
+    assert client.get(f"/console/media/frame/{attempt_id}").status_code == 404
