@@ -50,7 +50,7 @@ def served(app, world, monkeypatch):
 
 @pytest.fixture
 def browser():
-    from tests.console.webdriver import Browser
+    from tests.webdriver import Browser
 
     b = Browser()
     yield b

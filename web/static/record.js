@@ -36,6 +36,9 @@
 
   function showResult(headline, detail, ok) {
     startBtn.style.display = "none";
+    document.getElementById("stage").style.display = "none";  // the result is all there is to read now
+    prompt.style.display = "none";
+    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
     var box = document.getElementById("result");
     var h = document.getElementById("headline");
     h.textContent = headline; h.className = "big " + (ok ? "ok" : "bad");

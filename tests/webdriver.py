@@ -28,7 +28,7 @@ class WebDriverError(RuntimeError):
 
 
 class Browser:
-    def __init__(self) -> None:
+    def __init__(self, extra_args: list[str] | None = None) -> None:
         driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
         binary = shutil.which("chromium") or "/usr/bin/chromium"
         self.profile = tempfile.mkdtemp(prefix="lifecert-chromium-")
@@ -38,7 +38,7 @@ class Browser:
         wait_for_port(self.port, proc=self.proc)
         self.base = f"http://127.0.0.1:{self.port}"
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": binary, "args": [*CHROMIUM_ARGS, f"--user-data-dir={self.profile}"]}}}}
+            "binary": binary, "args": [*CHROMIUM_ARGS, *(extra_args or []), f"--user-data-dir={self.profile}"]}}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
     def _call(self, method: str, path: str, body: dict | None = None):
