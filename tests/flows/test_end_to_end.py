@@ -175,7 +175,7 @@ def test_retiree_binds_certifies_and_family_certifies_by_qr(stack, enrolled_temp
                                                       Certification.method == "face")).all()
         assert len(certs) == 1
         sent = s.scalars(select(Notification).where(Notification.openid == son)).all()
-        assert [n.status for n in sent] == ["sent"]
+        assert len(sent) == 1 and sent[0].status in ("sent", "delivered")  # WeChat reports delivery later
 
 
 def test_mini_program_login_gives_a_token_for_the_api(stack):
