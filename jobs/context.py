@@ -7,7 +7,6 @@ A worker process builds its Services from the environment once; a test or the
 from __future__ import annotations
 
 import redis
-from rq import Queue
 
 _services = None
 
@@ -27,8 +26,6 @@ def get_services():
     return _services
 
 
-def queue(services, name: str) -> Queue:
-    return Queue(name, connection=services.redis)
 
 
 def worker_connection(services) -> redis.Redis:

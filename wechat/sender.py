@@ -26,13 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import WeChatClientException
 
-from jobs.context import queue
+from jobs.queues import MESSAGES, queue
 from storage.models import Notification, utcnow
 from wechat import templates
 
 log = logging.getLogger("lifecert.wechat.sender")
 
-QUEUE = "messages"
+QUEUE = MESSAGES
 PAUSE_KEY = "wechat:send:paused_until"
 MAX_TRIES = 5
 BACKOFF_S = (10, 60, 300, 1800)  # before the 2nd, 3rd, 4th, 5th try
