@@ -268,7 +268,7 @@ def review_detail(attempt_id: str):
         region = s.get(Region, retiree.region_id) if retiree.region_id else None
         _audit(s, "review.view", target_kind="attempt", target_id=attempt_id)
     reasons = [REASONS.get(r, r) for r in attempt.reasons or []]
-    scores = [(review.SCORE_LABELS.get(k, k), v) for k, v in (attempt.scores or {}).items()]
+    scores = review.score_rows(attempt.scores or {})
     return render_template("console/review_detail.html", attempt=attempt, retiree=retiree, photo=photo, region=region,
                            reasons=reasons, scores=scores, reject_reasons=review.REJECT_REASONS)
 

@@ -109,7 +109,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
             s.flush()
             s.add(Binding(wechat_user_id=user.id, retiree_id=ids[n], kind=BindingKind.self_, created_via="name_id"))
         attempt = Attempt(retiree_id=ids["老甲"], wechat_user_id=user.id - 1, status=AttemptStatus.review,
-                          verdict="review", scores={"match": 0.58}, reasons=["not_same_person"],
+                          verdict="review", scores={"match_distance": 0.58, "actions": {"blink": []}}, reasons=["not_same_person"],
                           best_frame_key="frames/review.jpg")
         s.add(attempt)
         s.flush()
@@ -127,7 +127,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
     browser.find("#best-frame")
     assert browser.script("return document.getElementById('best-frame').naturalWidth") > 0
     assert browser.script("return document.getElementById('enrolled-photo').naturalWidth") > 0
-    assert "人脸比对相似度" in browser.text()
+    assert "人脸比对距离" in browser.text()
     browser.screenshot(ARTIFACTS / "console-review.png")
     browser.click("#approve-button")
     browser.wait_for_text("已通过")

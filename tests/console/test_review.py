@@ -29,7 +29,7 @@ def review_attempt(world, name="王芳", region="南岗区", **retiree_values) -
     with services.db.session() as s:
         s.add(EnrollmentPhoto(retiree_id=rid, object_key=f"photos/{rid}/p.jpg", template=b"t", source="zip_import"))
         attempt = Attempt(retiree_id=rid, wechat_user_id=user.id, status=AttemptStatus.review, verdict="review",
-                          scores={"match": 0.61, "liveness": 0.9}, reasons=["not_same_person"],
+                          scores={"match_distance": 0.61, "spoof_live_score": 0.9, "actions": {"blink": []}}, reasons=["not_same_person"],
                           best_frame_key=f"frames/{rid}.jpg")
         s.add(attempt)
         s.flush()
@@ -44,7 +44,7 @@ def test_approve_resumes_a_suspended_pension_and_tells_the_user(client, world):
     listing = client.get("/console/review").get_data(as_text=True)
     assert "王芳" in listing and "和登记的照片不像同一个人" in listing
     detail = client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
-    assert "人脸比对相似度" in detail and "0.61" in detail
+    assert "人脸比对距离" in detail and "0.61" in detail and "actions" not in detail
     assert client.get(f"/console/media/frame/{attempt_id}").data == b"\xff\xd8frame"
     response = post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve", "note": "电话核实"})
     assert response.status_code == 302
