@@ -261,6 +261,69 @@ class VisionModels:
         return FaceMeshTracker(static=static)
 
 
+RUNTIMES = ("onnx", "paddle")
+
+
+def runtime_for(stage: str, config: VisionConfig) -> str:
+    """Which runtime runs ``stage``: only the detector and anti-spoof stages have a choice."""
+    if stage == "detector":
+        return config.detector_runtime
+    if stage == "antispoof":
+        return config.antispoof_runtime
+    return "native"
+
+
+def _paddle_module_names(stage: str, config: VisionConfig) -> list[str]:
+    return [config.paddle_detector_module] if stage == "detector" else list(config.paddle_antispoof_modules)
+
+
+def verify_paddle_modules(stage: str, config: VisionConfig) -> ModelStatus:
+    """Check the PaddleHub module folders of ``stage`` (runtime "paddle").
+
+    Folders built by ``vision.paddle.build`` must match their build record and the pinned
+    source ONNX sha256 (the same bytes the onnx runtime would run). An official PaddleHub
+    detector module (no build record) is accepted for the detector and recorded as unpinned.
+    Paddle itself is not imported here."""
+    from vision.paddle.backend import check_module_dir, module_fingerprint
+
+    spec = REGISTRY[stage]
+    names = _paddle_module_names(stage, config)
+    status = ModelStatus(stage, spec.name, f"{spec.version} on paddle ({'+'.join(names)})", ok=False)
+    if config.paddle_modules_dir is None:
+        status.error = "paddle_modules_dir not configured"
+        return status
+    root = Path(config.paddle_modules_dir)
+    if stage == "antispoof" and len(names) != len(spec.files):
+        status.error = f"antispoof needs {len(spec.files)} paddle modules, got {len(names)}"
+        return status
+    prints = []
+    for i, name in enumerate(names):
+        d = root / name
+        pinned = spec.files[i].sha256 if (d / "lifecert_build.json").is_file() or stage == "antispoof" else None
+        err = check_module_dir(d, pinned)
+        if err:
+            status.error = err
+            return status
+        if pinned is None:
+            status.version += " UNPINNED"
+        prints.append(module_fingerprint(d))
+        status.paths.append(str(d))
+    status.ok = True
+    status.sha256_prefix = "+".join(prints)
+    return status
+
+
+def _load_paddle_stage(stage: str, models: "VisionModels", st: ModelStatus) -> None:
+    from vision.paddle.backend import PaddleHubDetector, minifasnet_runners
+
+    if stage == "detector":
+        models.detector = PaddleHubDetector(Path(st.paths[0]))
+    else:
+        from vision.antispoof import MiniFASNet
+
+        models.antispoof = MiniFASNet.from_runners(minifasnet_runners([Path(p) for p in st.paths]))
+
+
 def load_models(config: VisionConfig | None = None) -> VisionModels:
     """Check and load every model once per worker. Never raises for a missing or broken
     model: the failure is logged and recorded in ``models.status``."""
@@ -268,13 +331,23 @@ def load_models(config: VisionConfig | None = None) -> VisionModels:
     models = VisionModels(config)
     t0 = time.perf_counter()
     for stage in STAGES:
-        st = verify_files(stage, config)
+        runtime = runtime_for(stage, config)
+        if stage in ("detector", "antispoof") and runtime not in RUNTIMES:
+            spec = REGISTRY[stage]
+            st = ModelStatus(stage, spec.name, spec.version, ok=False, error=f"unknown runtime {runtime!r}")
+        elif runtime == "paddle":
+            st = verify_paddle_modules(stage, config)
+        else:
+            st = verify_files(stage, config)
         models.status[stage] = st
         if not st.ok:
             log.error("vision model %s unavailable: %s", stage, st.error)
             continue
         try:
-            if stage == "detector":
+            if runtime == "paddle":
+                # paddle is imported here and only here; ImportError = model unavailable
+                _load_paddle_stage(stage, models, st)
+            elif stage == "detector":
                 from vision.detect import UltraFaceDetector
 
                 models.detector = UltraFaceDetector(st.paths[0])
