@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--video-runs", type=int, default=3)
     args = ap.parse_args(argv)
 
+    import logging
+
     import cv2
 
+    logging.disable(logging.INFO)  # paddlehub routes the pipeline's per-verdict INFO lines to stdout
     from vision.clipmaker import read_frames
     from vision.embedding import template_to_bytes
     from vision.enroll import embed_face_image
