@@ -9,7 +9,7 @@ import sys
 import cv2
 
 from vision.models import REGISTRY
-from vision.paddle.build import MODULES, source_of
+from vision.paddle.build import EXPECTED_TOOLS, MODULES, source_of
 
 
 def test_build_records_pin_the_source_onnx(paddle_modules_dir):
@@ -18,6 +18,8 @@ def test_build_records_pin_the_source_onnx(paddle_modules_dir):
         assert rec["source_sha256"] == source_of(name).sha256
         assert rec["max_abs_diff_vs_onnxruntime"] <= 1e-4
         assert set(rec["files"]) == {"module.py", "model/model.json", "model/model.pdiparams"}
+        # with the pinned tools the conversion must give the pinned bytes (x2paddle is deterministic)
+        assert rec["tools"] == EXPECTED_TOOLS and rec["reproduced"] is True, rec
     assert source_of("ultraface_rfb320_lifecert").relpath == REGISTRY["detector"].files[0].relpath
 
 

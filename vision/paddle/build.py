@@ -19,8 +19,9 @@ the pinned ONNX file with x2paddle, in a fixed way, and checked:
    module folder whose files do not match that record or whose source sha256 is not the
    pinned one.
 
-x2paddle output was byte-identical across rebuilds here (see ``--check-deterministic``),
-but nothing depends on that: the pin is the source sha256 plus the numeric check.
+x2paddle output is byte-identical across rebuilds (``--check-deterministic``), so the
+expected sha256 of the converted files is pinned too (``EXPECTED_OUTPUT``, for the pinned
+tool versions); the record says whether a build reproduced it.
 
 Needs the paddle environment (``scripts/bootstrap.sh --paddle``): paddlepaddle, paddlehub,
 x2paddle, onnx, onnxruntime.
@@ -50,6 +51,27 @@ MODULES: dict[str, tuple[str, int, str, float | None, tuple[int, ...]]] = {
     "ultraface_rfb320_lifecert": ("detector", 0, "ultraface_module.py", None, (1, 3, 240, 320)),
     "minifasnet_v2_lifecert": ("antispoof", 0, "minifasnet_module.py", 2.7, (1, 3, 80, 80)),
     "minifasnet_v1se_lifecert": ("antispoof", 1, "minifasnet_module.py", 4.0, (1, 3, 80, 80)),
+}
+
+
+#: sha256 of the converted files, as produced by the tool versions in EXPECTED_TOOLS (byte-identical
+#: across rebuilds: ``--check-deterministic``). A build with those tools that produces other bytes
+#: is recorded as ``reproduced: false`` (tests/paddle fails on it); with other tool versions the
+#: pin is the source sha256 plus the numeric check only.
+EXPECTED_TOOLS = {"paddlepaddle": "3.3.1", "paddlehub": "2.4.0", "x2paddle": "1.6.0"}
+EXPECTED_OUTPUT: dict[str, dict[str, str]] = {
+    "ultraface_rfb320_lifecert": {
+        "model/model.json": "c3cc88ee7d6a660e294bc356d908d1fc2615f01205fa80c08037cba4f3cdc635",
+        "model/model.pdiparams": "be0d2917576212aeb74b18eecf6e9988221e445a68a6788f8e7f45d583ab395d",
+    },
+    "minifasnet_v2_lifecert": {
+        "model/model.json": "638d7af6fa28f4aedbf61ed7a943b9e2b5b763a5292eeb4b7832f50ed31e0f7d",
+        "model/model.pdiparams": "d36148be726dfaf603891c51aaf5b036035084378abd8c3024ebf12f15040896",
+    },
+    "minifasnet_v1se_lifecert": {
+        "model/model.json": "1c7cd0564b6fae30a9161482fff476e9c16ec1aed1b855ad6698721759416100",
+        "model/model.pdiparams": "4e642e6a1c6333ea1fee1c8de99dd6b0285bd903189a50a584342553cb160b30",
+    },
 }
 
 
@@ -128,6 +150,7 @@ def build_one(name: str, models_dir: Path, out: Path) -> dict:
             shutil.rmtree(final)
         staging.rename(final)
         staging = final
+        final.chmod(0o755)  # mkdtemp made it 0700
         diff = verify_numerically(final, src, shape, name)
         if diff > MAX_ABS_DIFF:
             raise RuntimeError(f"{name}: paddle vs onnxruntime max abs diff {diff:.2e} > {MAX_ABS_DIFF}")
@@ -135,14 +158,20 @@ def build_one(name: str, models_dir: Path, out: Path) -> dict:
         import paddlehub
         import x2paddle
 
+        tools = {"paddlepaddle": paddle.__version__, "paddlehub": paddlehub.__version__, "x2paddle": x2paddle.__version__}
+        files = {p: sha256_file(final / p) for p in ("module.py", "model/model.json", "model/model.pdiparams")}
+        reproduced = None
+        if tools == EXPECTED_TOOLS:
+            reproduced = all(files[k] == v for k, v in EXPECTED_OUTPUT[name].items())
         record = {
             "format": BUILD_FORMAT,
             "module": name,
             "stage": stage,
             "source": f.relpath,
             "source_sha256": f.sha256,
-            "files": {p: sha256_file(final / p) for p in ("module.py", "model/model.json", "model/model.pdiparams")},
-            "tools": {"paddlepaddle": paddle.__version__, "paddlehub": paddlehub.__version__, "x2paddle": x2paddle.__version__},
+            "files": files,
+            "tools": tools,
+            "reproduced": reproduced,
             "max_abs_diff_vs_onnxruntime": diff,
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
