@@ -50,3 +50,23 @@ import time; time.sleep(1.5)  # a CacheUpdater thread would have resolved by now
 assert not events, events
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_detector_module_without_build_record_is_accepted_unpinned(paddle_modules_dir, tmp_path, vision_config,
+                                                                      vision_models, testdata):
+    """An agency's installed official module (no lifecert build record) can be configured for
+    the detector; it is recorded as UNPINNED. Simulated with a copy of ours under the official name."""
+    import shutil
+
+    from vision import load_models
+
+    official = tmp_path / "ultra_light_fast_generic_face_detector_1mb_320"
+    shutil.copytree(paddle_modules_dir / "ultraface_rfb320_lifecert", official)
+    (official / "lifecert_build.json").unlink()
+    cfg = vision_config.with_overrides(detector_runtime="paddle", paddle_modules_dir=tmp_path,
+                                       paddle_detector_module=official.name)
+    models = load_models(cfg)
+    assert models.unavailable == [], models.versions()
+    assert "UNPINNED" in models.versions()["ultraface-rfb-320"]
+    rgb = cv2.imread(str(testdata / "faces" / "biden" / "biden.jpg"))[:, :, ::-1].copy()
+    assert [round(b.x1) for b in models.detector.detect(rgb)] == [round(b.x1) for b in vision_models.detector.detect(rgb)]
