@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import cv2
 
-    logging.disable(logging.INFO)  # paddlehub routes the pipeline's per-verdict INFO lines to stdout
+    logging.disable(logging.INFO)  # keep the pipeline's per-verdict INFO lines out of the figures
     from vision.clipmaker import read_frames
     from vision.embedding import template_to_bytes
     from vision.enroll import embed_face_image

@@ -39,6 +39,8 @@ class VisionConfig:
     #: PaddleHub's official ``ultra_light_fast_generic_face_detector_1mb_320`` (same call shape).
     paddle_detector_module: str = "ultraface_rfb320_lifecert"
     paddle_antispoof_modules: tuple[str, ...] = ("minifasnet_v2_lifecert", "minifasnet_v1se_lifecert")
+    #: Paddle Inference math threads per model; 1 like onnxruntime (workers run in parallel processes).
+    paddle_cpu_threads: int = 1
 
     # --- video input limits (checked before any model runs) --------------------------
     max_video_bytes: int = 50 * 1024 * 1024      # a 15 s 1080p phone clip is ~20-30 MB

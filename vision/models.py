@@ -317,11 +317,11 @@ def _load_paddle_stage(stage: str, models: "VisionModels", st: ModelStatus) -> N
     from vision.paddle.backend import PaddleHubDetector, minifasnet_runners
 
     if stage == "detector":
-        models.detector = PaddleHubDetector(Path(st.paths[0]))
+        models.detector = PaddleHubDetector(Path(st.paths[0]), models.config.paddle_cpu_threads)
     else:
         from vision.antispoof import MiniFASNet
 
-        models.antispoof = MiniFASNet.from_runners(minifasnet_runners([Path(p) for p in st.paths]))
+        models.antispoof = MiniFASNet.from_runners(minifasnet_runners([Path(p) for p in st.paths], models.config.paddle_cpu_threads))
 
 
 def load_models(config: VisionConfig | None = None) -> VisionModels:

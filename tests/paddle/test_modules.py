@@ -70,3 +70,16 @@ def test_a_detector_module_without_build_record_is_accepted_unpinned(paddle_modu
     assert "UNPINNED" in models.versions()["ultraface-rfb-320"]
     rgb = cv2.imread(str(testdata / "faces" / "biden" / "biden.jpg"))[:, :, ::-1].copy()
     assert [round(b.x1) for b in models.detector.detect(rgb)] == [round(b.x1) for b in vision_models.detector.detect(rgb)]
+
+
+def test_importing_paddlehub_leaves_the_root_logger_alone():
+    code = """
+import logging
+logging.getLogger().setLevel(logging.WARNING)
+before = list(logging.getLogger().handlers)
+from vision.paddle.backend import _import_paddlehub
+_import_paddlehub()
+root = logging.getLogger()
+assert root.handlers == before and root.level == logging.WARNING, (root.handlers, root.level)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

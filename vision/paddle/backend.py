@@ -73,19 +73,39 @@ def module_fingerprint(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def load_hub_module(path: Path):
-    """Load a PaddleHub module from a local folder, with no network call."""
-    import paddlehub as hub
+def _import_paddlehub():
+    """Import paddlehub without letting it reconfigure the process's logging: its import
+    chain (paddlenlp) adds a stderr handler to the root logger and sets it to INFO, which
+    would duplicate or flood the worker's own log lines (logconfig.py owns the root logger)."""
+    import logging
 
-    return hub.Module.init_with_directory(directory=str(Path(path).resolve()))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        import paddlehub
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return paddlehub
+
+
+def load_hub_module(path: Path, **kwargs):
+    """Load a PaddleHub module from a local folder, with no network call. ``kwargs`` go to
+    the module's ``__init__`` (ours take ``cpu_threads``; official modules take none)."""
+    hub = _import_paddlehub()
+    return hub.Module.init_with_directory(directory=str(Path(path).resolve()), **kwargs)
+
+
+def _own_module(path: Path) -> bool:
+    return (Path(path) / BUILD_RECORD).is_file()
 
 
 class PaddleHubDetector:
     """Any PaddleHub face-detection module (``face_detection(images=[bgr], ...)``) behind
     the ``UltraFaceDetector.detect`` interface."""
 
-    def __init__(self, module_dir: Path) -> None:
-        self.module = load_hub_module(module_dir)
+    def __init__(self, module_dir: Path, cpu_threads: int = 1) -> None:
+        self.module = load_hub_module(module_dir, **({"cpu_threads": cpu_threads} if _own_module(module_dir) else {}))
 
     def detect(self, rgb: np.ndarray, threshold: float = 0.7, iou: float = 0.3) -> list[FaceBox]:
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
@@ -96,11 +116,11 @@ class PaddleHubDetector:
         return out
 
 
-def minifasnet_runners(module_dirs: list[Path]) -> list[tuple[float, object]]:
+def minifasnet_runners(module_dirs: list[Path], cpu_threads: int = 1) -> list[tuple[float, object]]:
     """(crop scale, crop -> softmax probabilities) for each anti-spoof module."""
     runners = []
     for d in module_dirs:
-        mod = load_hub_module(d)
+        mod = load_hub_module(d, cpu_threads=cpu_threads)
 
         def run(crop: np.ndarray, mod=mod) -> np.ndarray:
             return np.asarray(mod.anti_spoof(images=[crop])[0]["probs"], np.float64)

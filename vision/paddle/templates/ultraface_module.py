@@ -51,14 +51,14 @@ def _nms(boxes, scores, iou):
     type="cv/face_detection",
 )
 class UltraFaceRFB320:
-    def __init__(self):
+    def __init__(self, cpu_threads=1):
         from paddle import inference
 
         model_dir = os.path.join(self.directory, "model")
         cfg = inference.Config(os.path.join(model_dir, "model.json"), os.path.join(model_dir, "model.pdiparams"))
         cfg.disable_gpu()
         cfg.disable_mkldnn()
-        cfg.set_cpu_math_library_num_threads(int(os.environ.get("LIFECERT_PADDLE_THREADS", "1")))
+        cfg.set_cpu_math_library_num_threads(int(cpu_threads))
         cfg.disable_glog_info()
         self._predictor = inference.create_predictor(cfg)
         self._input = self._predictor.get_input_handle(self._predictor.get_input_names()[0])
