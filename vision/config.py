@@ -39,6 +39,10 @@ class VisionConfig:
     #: PaddleHub's official ``ultra_light_fast_generic_face_detector_1mb_320`` (same call shape).
     paddle_detector_module: str = "ultraface_rfb320_lifecert"
     paddle_antispoof_modules: tuple[str, ...] = ("minifasnet_v2_lifecert", "minifasnet_v1se_lifecert")
+    #: Accept a detector module folder without lifecert's build record (PaddleHub's official
+    #: module an agency installed itself). Off by default: such weights are not pinned by
+    #: sha256; when on, the verdict's model versions say UNPINNED.
+    paddle_allow_unpinned_detector: bool = False
     #: Paddle Inference math threads per model; 1 like onnxruntime (workers run in parallel processes).
     paddle_cpu_threads: int = 1
 

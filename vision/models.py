@@ -14,6 +14,8 @@ from the project's own artifact mirror (``--mirror URL``) and checks the pinned 
 Command line::
 
     python -m vision.models check --models-dir ../shared/models
+    python -m vision.models check --models-dir ../shared/models --detector-runtime paddle \
+        --antispoof-runtime paddle --paddle-modules-dir ~/.cache/lifecert/paddle-modules   # paddle venv
     python -m vision.models fetch /srv/lifecert/models [--mirror https://artifacts.example/lifecert/models]
 """
 
@@ -282,7 +284,8 @@ def verify_paddle_modules(stage: str, config: VisionConfig) -> ModelStatus:
 
     Folders built by ``vision.paddle.build`` must match their build record and the pinned
     source ONNX sha256 (the same bytes the onnx runtime would run). An official PaddleHub
-    detector module (no build record) is accepted for the detector and recorded as unpinned.
+    detector module (no build record) is accepted for the detector only with
+    ``paddle_allow_unpinned_detector``, and recorded as UNPINNED.
     Paddle itself is not imported here."""
     from vision.paddle.backend import check_module_dir, module_fingerprint
 
@@ -299,7 +302,8 @@ def verify_paddle_modules(stage: str, config: VisionConfig) -> ModelStatus:
     prints = []
     for i, name in enumerate(names):
         d = root / name
-        pinned = spec.files[i].sha256 if (d / "lifecert_build.json").is_file() or stage == "antispoof" else None
+        unpinned_ok = stage == "detector" and config.paddle_allow_unpinned_detector
+        pinned = None if unpinned_ok and not (d / "lifecert_build.json").is_file() else spec.files[i].sha256
         err = check_module_dir(d, pinned)
         if err:
             status.error = err
@@ -410,15 +414,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="verify sha256 of every model file and try loading them")
     c.add_argument("--models-dir", type=Path, required=True)
+    c.add_argument("--detector-runtime", choices=RUNTIMES, default="onnx")
+    c.add_argument("--antispoof-runtime", choices=RUNTIMES, default="onnx")
+    c.add_argument("--paddle-modules-dir", type=Path, default=None, help="from python -m vision.paddle.build --out")
     f = sub.add_parser("fetch", help="download the models_dir files from upstream / mirror and check sha256")
     f.add_argument("dest", type=Path)
     f.add_argument("--mirror", default=None, help="base URL of the project's artifact mirror")
     args = parser.parse_args(argv)
     if args.cmd == "check":
-        models = load_models(VisionConfig(models_dir=args.models_dir))
+        models = load_models(VisionConfig(models_dir=args.models_dir, detector_runtime=args.detector_runtime,
+                                          antispoof_runtime=args.antispoof_runtime,
+                                          paddle_modules_dir=args.paddle_modules_dir))
         for stage in STAGES:
             st = models.status[stage]
-            print(f"{stage:10s} {'ok' if st.ok else 'UNAVAILABLE':12s} {st.name:22s} {st.sha256_prefix or st.error}")
+            print(f"{stage:10s} {'ok' if st.ok else 'UNAVAILABLE':12s} {st.name:22s} {st.sha256_prefix if st.ok else st.error}")
         return 0 if not models.unavailable else 1
     for line in fetch(args.dest, args.mirror):
         print(line)

@@ -55,7 +55,7 @@ assert not events, events
 def test_a_detector_module_without_build_record_is_accepted_unpinned(paddle_modules_dir, tmp_path, vision_config,
                                                                       vision_models, testdata):
     """An agency's installed official module (no lifecert build record) can be configured for
-    the detector; it is recorded as UNPINNED. Simulated with a copy of ours under the official name."""
+    the detector with paddle_allow_unpinned_detector; it is recorded as UNPINNED. Simulated with a copy of ours under the official name."""
     import shutil
 
     from vision import load_models
@@ -65,6 +65,8 @@ def test_a_detector_module_without_build_record_is_accepted_unpinned(paddle_modu
     (official / "lifecert_build.json").unlink()
     cfg = vision_config.with_overrides(detector_runtime="paddle", paddle_modules_dir=tmp_path,
                                        paddle_detector_module=official.name)
+    assert "detector" in load_models(cfg).unavailable  # not without the explicit opt-in
+    cfg = cfg.with_overrides(paddle_allow_unpinned_detector=True)
     models = load_models(cfg)
     assert models.unavailable == [], models.versions()
     assert "UNPINNED" in models.versions()["ultraface-rfb-320"]

@@ -52,6 +52,7 @@ def test_tampered_module_folder_is_refused(vision_config, tmp_path):
     (d / "module.py").write_text("# module\n")
     (d / "model" / "model.pdiparams").write_bytes(b"tampered")
     (d / "lifecert_build.json").write_text(json.dumps({
+        "format": 2,
         "source_sha256": "34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017",
         "files": {"module.py": "0" * 64},
     }))
@@ -69,9 +70,35 @@ def test_paddle_missing_gives_review_not_pass(testdata, vision_config, tmp_path)
     for name in ("ultraface_rfb320_lifecert", "minifasnet_v2_lifecert", "minifasnet_v1se_lifecert"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "module.py").write_text("# no build record\n")
-    cfg = vision_config.with_overrides(detector_runtime="paddle", paddle_modules_dir=tmp_path)
+    cfg = vision_config.with_overrides(detector_runtime="paddle", paddle_modules_dir=tmp_path,
+                                       paddle_allow_unpinned_detector=True)
     models = load_models(cfg)
     assert models.unavailable == ["detector"]
     assert "ModuleNotFoundError" in models.status["detector"].error
     v = analyze_video(testdata / "videos" / "lp_d3.mp4", ["turn_left"], [b"\0" * 512], cfg, models)
     assert v.verdict == "review" and "model_unavailable" in v.reasons
+
+
+def test_module_folders_without_build_record_are_refused_unless_allowed(vision_config, tmp_path):
+    """Unpinned weights: refused by default; the detector alone may opt in, anti-spoof never."""
+    for name in ("ultraface_rfb320_lifecert", "minifasnet_v2_lifecert", "minifasnet_v1se_lifecert"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "module.py").write_text("# no build record\n")
+    cfg = vision_config.with_overrides(detector_runtime="paddle", antispoof_runtime="paddle", paddle_modules_dir=tmp_path)
+    models = load_models(cfg)
+    assert "no lifecert_build.json" in models.status["detector"].error
+    assert "no lifecert_build.json" in models.status["antispoof"].error
+    models = load_models(cfg.with_overrides(paddle_allow_unpinned_detector=True))
+    assert "lifecert_build.json" not in models.status["detector"].error  # got past the pin check
+    assert "no lifecert_build.json" in models.status["antispoof"].error
+
+
+def test_module_folder_from_an_older_build_format_is_refused(vision_config, tmp_path):
+    import json
+
+    d = tmp_path / "ultraface_rfb320_lifecert"
+    d.mkdir()
+    (d / "module.py").write_text("# module\n")
+    (d / "lifecert_build.json").write_text(json.dumps({"format": 1, "files": {}}))
+    models = load_models(vision_config.with_overrides(detector_runtime="paddle", paddle_modules_dir=tmp_path))
+    assert "rebuild it" in models.status["detector"].error

@@ -22,6 +22,10 @@ import numpy as np
 from vision.detect import FaceBox
 
 BUILD_RECORD = "lifecert_build.json"
+#: Version of the module folder layout / module.py interface that this code loads. Bump it when
+#: a template's interface changes, so folders built by older code are refused (rebuild them)
+#: instead of failing at load. 2: ``__init__(cpu_threads=...)``.
+BUILD_FORMAT = 2
 
 
 def _sha256(path: Path) -> str:
@@ -47,6 +51,8 @@ def check_module_dir(path: Path, expect_source_sha256: str | None) -> str | None
         rec = json.loads(rec_path.read_text())
     except ValueError as exc:
         return f"{path.name}: unreadable {BUILD_RECORD}: {exc}"
+    if rec.get("format") != BUILD_FORMAT:
+        return f"{path.name}: built by an older vision.paddle.build (format {rec.get('format')}, need {BUILD_FORMAT}); rebuild it"
     if expect_source_sha256 is not None and rec.get("source_sha256") != expect_source_sha256:
         return f"{path.name}: built from {str(rec.get('source_sha256'))[:12]}, not the pinned source"
     for rel, digest in rec.get("files", {}).items():

@@ -40,11 +40,11 @@ import time
 from pathlib import Path
 
 from vision.models import REGISTRY, sha256_file
+from vision.paddle.backend import BUILD_FORMAT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BUILD_RECORD = "lifecert_build.json"
 MAX_ABS_DIFF = 1e-4
-BUILD_FORMAT = 1
 
 #: module folder name -> (registry stage, file index, template, crop scale or None, input shape)
 MODULES: dict[str, tuple[str, int, str, float | None, tuple[int, ...]]] = {
