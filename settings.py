@@ -249,7 +249,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def _vision_overrides(env: Mapping[str, str], problems: list[str]) -> dict:
-    """Parse LIFECERT_VISION_* (other than MODELS_DIR) by the type of the VisionConfig field they name."""
+    """Parse LIFECERT_VISION_* (other than MODELS_DIR) by the type of the VisionConfig field they name,
+    plus the runtime choice: DETECTOR_RUNTIME / ANTISPOOF_RUNTIME (onnx | paddle),
+    PADDLE_MODULES_DIR, PADDLE_DETECTOR_MODULE, PADDLE_ANTISPOOF_MODULES (comma-separated)."""
     from vision.config import VisionConfig
 
     types = {f.name: f.type for f in dataclasses.fields(VisionConfig)}
@@ -260,7 +262,17 @@ def _vision_overrides(env: Mapping[str, str], problems: list[str]) -> dict:
         field = name[len(PREFIX + "VISION_"):].lower()
         kind = str(types.get(field, ""))
         try:
-            if kind in ("float", "<class 'float'>"):
+            if field in ("detector_runtime", "antispoof_runtime"):  # issue #5: onnx | paddle per model
+                if raw not in ("onnx", "paddle"):
+                    problems.append(f"{name} must be onnx or paddle, got {raw!r}")
+                overrides[field] = raw
+            elif field == "paddle_modules_dir":
+                overrides[field] = Path(raw)
+            elif field == "paddle_detector_module":  # e.g. ultra_light_fast_generic_face_detector_1mb_320
+                overrides[field] = raw
+            elif field == "paddle_antispoof_modules":
+                overrides[field] = tuple(x.strip() for x in raw.split(",") if x.strip())
+            elif kind in ("float", "<class 'float'>"):
                 overrides[field] = float(raw)
             elif kind in ("int", "<class 'int'>"):
                 overrides[field] = int(raw)

@@ -21,6 +21,25 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# With arguments: one pytest run with them, in the paddle environment when they name
+# tests/paddle, else in the default one.
+if [ $# -gt 0 ]; then
+    case "$1" in
+        tests/paddle*) venv=$(./scripts/bootstrap.sh --paddle); export LIFECERT_REQUIRE_PADDLE=1 ;;
+        *) venv=$(./scripts/bootstrap.sh) ;;
+    esac
+    export PATH="$venv/bin:$PATH"
+    exec "$venv/bin/python" -m pytest "$@"
+fi
+
+# Without: everything in the default environment, then the Paddle parity tests (issue #5)
+# in the paddle environment (its own venv, built once per lock hash; pip's cache makes a
+# rebuild ~2 min). LIFECERT_SKIP_PADDLE=1 skips the second run.
 venv=$(./scripts/bootstrap.sh)
-export PATH="$venv/bin:$PATH"
-exec "$venv/bin/python" -m pytest "$@"
+rc=0
+PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest --ignore=tests/paddle || rc=$?
+if [ "${LIFECERT_SKIP_PADDLE:-0}" != 1 ]; then
+    pvenv=$(./scripts/bootstrap.sh --paddle)
+    PATH="$pvenv/bin:$PATH" LIFECERT_REQUIRE_PADDLE=1 "$pvenv/bin/python" -m pytest tests/paddle || rc=$?
+fi
+exit $rc

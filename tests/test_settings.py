@@ -75,7 +75,18 @@ def test_vision_thresholds_come_from_the_environment(tmp_path):
     assert str(config.models_dir) == str(s.vision_models_dir)
 
 
+def test_vision_runtime_per_model_comes_from_the_environment(tmp_path):
+    s = load_settings({"LIFECERT_INSTANCE_DIR": str(tmp_path), "LIFECERT_VISION_DETECTOR_RUNTIME": "paddle",
+                       "LIFECERT_VISION_PADDLE_MODULES_DIR": str(tmp_path / "hub"),
+                       "LIFECERT_VISION_PADDLE_DETECTOR_MODULE": "ultra_light_fast_generic_face_detector_1mb_320"})
+    config = s.vision_config()
+    assert config.detector_runtime == "paddle" and config.antispoof_runtime == "onnx"
+    assert config.paddle_modules_dir == tmp_path / "hub"
+    assert config.paddle_detector_module == "ultra_light_fast_generic_face_detector_1mb_320"
+
+
 @pytest.mark.parametrize("name, value, expected", [
+    ("LIFECERT_VISION_DETECTOR_RUNTIME", "tensorrt", "must be onnx or paddle"),
     ("LIFECERT_VISION_MATCH_THRESHOLD", "low", "must be a number"),
     ("LIFECERT_VISION_NO_SUCH_THING", "1", "does not name a numeric vision setting"),
 ])

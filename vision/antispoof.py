@@ -48,22 +48,37 @@ def crop_for_scale(bgr: np.ndarray, box: FaceBox, scale: float, size: int = 80) 
 
 
 class MiniFASNet:
-    """Both MiniFASNet models; ``live_score`` returns P(live) in [0, 1]."""
+    """Both MiniFASNet models; ``live_score`` returns P(live) in [0, 1].
+
+    Each model is a runner ``crop (80x80 BGR uint8) -> softmax probabilities``; the
+    onnxruntime runners are built from the ONNX paths here, the Paddle ones by
+    ``vision.paddle.backend.minifasnet_runners`` (``from_runners``). The crop geometry
+    and the averaging stay here, whichever runtime runs the networks."""
 
     def __init__(self, model_paths: list[tuple[float, str]]) -> None:
-        self._models = []
-        for scale, path in model_paths:
-            sess = make_session(path)
-            self._models.append((scale, sess, sess.get_inputs()[0].name))
+        self._runners = [(scale, _onnx_runner(path)) for scale, path in model_paths]
+
+    @classmethod
+    def from_runners(cls, runners) -> "MiniFASNet":
+        obj = cls.__new__(cls)
+        obj._runners = list(runners)
+        return obj
 
     def live_score(self, rgb: np.ndarray, box: FaceBox) -> float:
         """Average of the models' softmax "live" probability for one face."""
         bgr = rgb[:, :, ::-1]
-        probs = []
-        for scale, sess, name in self._models:
-            crop = crop_for_scale(bgr, box, scale)
-            blob = crop.astype(np.float32).transpose(2, 0, 1)[None]
-            logits = sess.run(None, {name: blob})[0][0].astype(np.float64)
-            e = np.exp(logits - logits.max())
-            probs.append(e / e.sum())
+        probs = [run(crop_for_scale(bgr, box, scale)) for scale, run in self._runners]
         return float(np.mean(probs, axis=0)[1])
+
+
+def _onnx_runner(path: str):
+    sess = make_session(path)
+    name = sess.get_inputs()[0].name
+
+    def run(crop: np.ndarray) -> np.ndarray:
+        blob = crop.astype(np.float32).transpose(2, 0, 1)[None]
+        logits = sess.run(None, {name: blob})[0][0].astype(np.float64)
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
+
+    return run

@@ -26,6 +26,26 @@ class VisionConfig:
     #: Folder with the dlib .dat files; None = the installed face_recognition_models package.
     dlib_models_dir: Path | None = None
 
+    # --- runtime per model (issue #5) ------------------------------------------------
+    #: "onnx" (onnxruntime on the ONNX files in models_dir) or "paddle" (Paddle Inference
+    #: through a PaddleHub module folder under ``paddle_modules_dir``). paddle is imported
+    #: only when a runtime says "paddle"; with paddle missing, or the module folder missing
+    #: or not matching its pins, the model is unavailable and the verdict is "review".
+    detector_runtime: str = "onnx"
+    antispoof_runtime: str = "onnx"
+    #: Folder holding the PaddleHub module folders (``python -m vision.paddle.build --out``).
+    paddle_modules_dir: Path | None = None
+    #: Module folder names under ``paddle_modules_dir``. The detector may instead name
+    #: PaddleHub's official ``ultra_light_fast_generic_face_detector_1mb_320`` (same call shape).
+    paddle_detector_module: str = "ultraface_rfb320_lifecert"
+    paddle_antispoof_modules: tuple[str, ...] = ("minifasnet_v2_lifecert", "minifasnet_v1se_lifecert")
+    #: Accept a detector module folder without lifecert's build record (PaddleHub's official
+    #: module an agency installed itself). Off by default: such weights are not pinned by
+    #: sha256; when on, the verdict's model versions say UNPINNED.
+    paddle_allow_unpinned_detector: bool = False
+    #: Paddle Inference math threads per model; 1 like onnxruntime (workers run in parallel processes).
+    paddle_cpu_threads: int = 1
+
     # --- video input limits (checked before any model runs) --------------------------
     max_video_bytes: int = 50 * 1024 * 1024      # a 15 s 1080p phone clip is ~20-30 MB
     min_duration_s: float = 1.0                  # shorter cannot hold one action
@@ -145,8 +165,9 @@ class VisionConfig:
 
     def with_overrides(self, **changes: Any) -> "VisionConfig":
         """A copy with some fields changed (tests and evaluate lower limits this way)."""
-        if "models_dir" in changes and changes["models_dir"] is not None:
-            changes["models_dir"] = Path(changes["models_dir"])
+        for key in ("models_dir", "paddle_modules_dir"):
+            if key in changes and changes[key] is not None:
+                changes[key] = Path(changes[key])
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

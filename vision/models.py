@@ -14,6 +14,8 @@ from the project's own artifact mirror (``--mirror URL``) and checks the pinned 
 Command line::
 
     python -m vision.models check --models-dir ../shared/models
+    python -m vision.models check --models-dir ../shared/models --detector-runtime paddle \
+        --antispoof-runtime paddle --paddle-modules-dir ~/.cache/lifecert/paddle-modules   # paddle venv
     python -m vision.models fetch /srv/lifecert/models [--mirror https://artifacts.example/lifecert/models]
 """
 
@@ -261,6 +263,71 @@ class VisionModels:
         return FaceMeshTracker(static=static)
 
 
+RUNTIMES = ("onnx", "paddle")
+
+
+def runtime_for(stage: str, config: VisionConfig) -> str:
+    """Which runtime runs ``stage``: only the detector and anti-spoof stages have a choice."""
+    if stage == "detector":
+        return config.detector_runtime
+    if stage == "antispoof":
+        return config.antispoof_runtime
+    return "native"
+
+
+def _paddle_module_names(stage: str, config: VisionConfig) -> list[str]:
+    return [config.paddle_detector_module] if stage == "detector" else list(config.paddle_antispoof_modules)
+
+
+def verify_paddle_modules(stage: str, config: VisionConfig) -> ModelStatus:
+    """Check the PaddleHub module folders of ``stage`` (runtime "paddle").
+
+    Folders built by ``vision.paddle.build`` must match their build record and the pinned
+    source ONNX sha256 (the same bytes the onnx runtime would run). An official PaddleHub
+    detector module (no build record) is accepted for the detector only with
+    ``paddle_allow_unpinned_detector``, and recorded as UNPINNED.
+    Paddle itself is not imported here."""
+    from vision.paddle.backend import check_module_dir, module_fingerprint
+
+    spec = REGISTRY[stage]
+    names = _paddle_module_names(stage, config)
+    status = ModelStatus(stage, spec.name, f"{spec.version} on paddle ({'+'.join(names)})", ok=False)
+    if config.paddle_modules_dir is None:
+        status.error = "paddle_modules_dir not configured"
+        return status
+    root = Path(config.paddle_modules_dir)
+    if stage == "antispoof" and len(names) != len(spec.files):
+        status.error = f"antispoof needs {len(spec.files)} paddle modules, got {len(names)}"
+        return status
+    prints = []
+    for i, name in enumerate(names):
+        d = root / name
+        unpinned_ok = stage == "detector" and config.paddle_allow_unpinned_detector
+        pinned = None if unpinned_ok and not (d / "lifecert_build.json").is_file() else spec.files[i].sha256
+        err = check_module_dir(d, pinned)
+        if err:
+            status.error = err
+            return status
+        if pinned is None:
+            status.version += " UNPINNED"
+        prints.append(module_fingerprint(d))
+        status.paths.append(str(d))
+    status.ok = True
+    status.sha256_prefix = "+".join(prints)
+    return status
+
+
+def _load_paddle_stage(stage: str, models: "VisionModels", st: ModelStatus) -> None:
+    from vision.paddle.backend import PaddleHubDetector, minifasnet_runners
+
+    if stage == "detector":
+        models.detector = PaddleHubDetector(Path(st.paths[0]), models.config.paddle_cpu_threads)
+    else:
+        from vision.antispoof import MiniFASNet
+
+        models.antispoof = MiniFASNet.from_runners(minifasnet_runners([Path(p) for p in st.paths], models.config.paddle_cpu_threads))
+
+
 def load_models(config: VisionConfig | None = None) -> VisionModels:
     """Check and load every model once per worker. Never raises for a missing or broken
     model: the failure is logged and recorded in ``models.status``."""
@@ -268,13 +335,23 @@ def load_models(config: VisionConfig | None = None) -> VisionModels:
     models = VisionModels(config)
     t0 = time.perf_counter()
     for stage in STAGES:
-        st = verify_files(stage, config)
+        runtime = runtime_for(stage, config)
+        if stage in ("detector", "antispoof") and runtime not in RUNTIMES:
+            spec = REGISTRY[stage]
+            st = ModelStatus(stage, spec.name, spec.version, ok=False, error=f"unknown runtime {runtime!r}")
+        elif runtime == "paddle":
+            st = verify_paddle_modules(stage, config)
+        else:
+            st = verify_files(stage, config)
         models.status[stage] = st
         if not st.ok:
             log.error("vision model %s unavailable: %s", stage, st.error)
             continue
         try:
-            if stage == "detector":
+            if runtime == "paddle":
+                # paddle is imported here and only here; ImportError = model unavailable
+                _load_paddle_stage(stage, models, st)
+            elif stage == "detector":
                 from vision.detect import UltraFaceDetector
 
                 models.detector = UltraFaceDetector(st.paths[0])
@@ -337,15 +414,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="verify sha256 of every model file and try loading them")
     c.add_argument("--models-dir", type=Path, required=True)
+    c.add_argument("--detector-runtime", choices=RUNTIMES, default="onnx")
+    c.add_argument("--antispoof-runtime", choices=RUNTIMES, default="onnx")
+    c.add_argument("--paddle-modules-dir", type=Path, default=None, help="from python -m vision.paddle.build --out")
     f = sub.add_parser("fetch", help="download the models_dir files from upstream / mirror and check sha256")
     f.add_argument("dest", type=Path)
     f.add_argument("--mirror", default=None, help="base URL of the project's artifact mirror")
     args = parser.parse_args(argv)
     if args.cmd == "check":
-        models = load_models(VisionConfig(models_dir=args.models_dir))
+        models = load_models(VisionConfig(models_dir=args.models_dir, detector_runtime=args.detector_runtime,
+                                          antispoof_runtime=args.antispoof_runtime,
+                                          paddle_modules_dir=args.paddle_modules_dir))
         for stage in STAGES:
             st = models.status[stage]
-            print(f"{stage:10s} {'ok' if st.ok else 'UNAVAILABLE':12s} {st.name:22s} {st.sha256_prefix or st.error}")
+            print(f"{stage:10s} {'ok' if st.ok else 'UNAVAILABLE':12s} {st.name:22s} {st.sha256_prefix if st.ok else st.error}")
         return 0 if not models.unavailable else 1
     for line in fetch(args.dest, args.mirror):
         print(line)
