@@ -34,17 +34,11 @@ from storage.models import (
     utcnow,
 )
 from storage.personal_data import FieldCipher
+from web.wording import METHODS
 
 log = logging.getLogger("lifecert.console")
 
-METHOD_LABELS = {
-    "face": "刷脸认证",
-    "on_site": "现场认证",
-    "home_visit": "上门认证",
-    "data_comparison": "数据比对",
-    "by_mail": "邮寄认证",
-    "manual_review": "人工审核",
-}
+METHOD_LABELS = METHODS
 STAFF_METHODS = ("on_site", "home_visit", "by_mail")
 REQUEST_LABELS = {"home_visit": "上门认证申请", "death_report": "死亡报告"}
 REQUEST_STATUS_LABELS = {"open": "待处理", "scheduled": "已安排", "done": "已完成", "confirmed": "已确认",

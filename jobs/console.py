@@ -10,24 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from jobs.context import get_services as services
+from jobs.context import use_services  # noqa: F401 - tests and workers hand theirs in here too
+
 log = logging.getLogger("lifecert.console")
-
-_services = None
-
-
-def use_services(services) -> None:
-    global _services
-    _services = services
-
-
-def services():
-    global _services
-    if _services is None:
-        from settings import load_settings
-        from storage.services import build_services
-
-        _services = build_services(load_settings())
-    return _services
 
 
 def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:

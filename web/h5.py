@@ -35,7 +35,7 @@ from flows import certify as certify_flow
 from flows import people as people_flow
 from storage.models import Attempt, Binding, BindingKind, Certification, Retiree, WeChatUser
 from storage.personal_data import FieldCipher
-from web.wording import advice_text, reason_text, refusal_text
+from web.wording import METHODS, advice_text, reason_text, refusal_text
 
 log = logging.getLogger("lifecert.web.h5")
 bp = Blueprint("h5", __name__, template_folder="templates", static_folder="static", static_url_path="/h5/static")
@@ -49,14 +49,7 @@ STATUS_WORDS = {
     "in_person_required": "需本人到现场",
     "stopped": "已停发",
 }
-METHOD_WORDS = {
-    "face": "刷脸认证",
-    "on_site": "现场认证",
-    "home_visit": "上门认证",
-    "data_comparison": "数据比对",
-    "by_mail": "邮寄认证",
-    "manual_review": "人工审核",
-}
+METHOD_WORDS = METHODS
 
 
 def _services():

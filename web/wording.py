@@ -40,6 +40,16 @@ ADVICE: dict[str, str] = {
     "wait_for_review": "工作人员会尽快审核，结果会通知您",
 }
 
+# How a certification was done (storage.models.CertificationMethod values).
+METHODS: dict[str, str] = {
+    "face": "刷脸认证",
+    "on_site": "现场认证",
+    "home_visit": "上门认证",
+    "data_comparison": "数据比对",
+    "by_mail": "邮寄认证",
+    "manual_review": "人工审核",
+}
+
 # Why a request was refused before any face check (flows.FlowError codes).
 REFUSALS: dict[str, str] = {
     "too_many_today": "今天认证次数已用完，请明天再试，或到社区服务点办理",
