@@ -44,7 +44,6 @@ VIDEO_TYPES = {
     "video/3gpp": "3gp",
     "video/x-matroska": "mkv",
 }
-ACTIVE = (AttemptStatus.created, AttemptStatus.queued, AttemptStatus.running)
 FINISHED = (AttemptStatus.passed, AttemptStatus.failed, AttemptStatus.review, AttemptStatus.rejected)
 
 

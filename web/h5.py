@@ -196,19 +196,29 @@ def _link_rate_limited() -> bool:
     return tries > 5
 
 
+def _link_self() -> tuple[int | None, str | None, str | None]:
+    """Name + ID number from the form or JSON → (retiree id, or the refusal code and its words)."""
+    from certification.messages import MESSAGES
+
+    if _link_rate_limited():
+        return None, "rate_limited", refusal_text("rate_limited")
+    data = _form_or_json()
+    try:
+        with _services().db.session() as db:
+            retiree = people_flow.link_self(db, _cipher(), _user(db), data.get("name", ""),
+                                            data.get("id_number", ""), _today())
+            return retiree.id, None, None
+    except FlowError as exc:
+        return None, exc.code, MESSAGES.get(exc.code) or refusal_text(exc.code)
+
+
 @bp.post("/h5/link")
 @page_login_required
 def link_self_page():
-    data = _form_or_json()
-    if _link_rate_limited():
-        return render_template("h5/message.html", title="请稍后再试", text=refusal_text("rate_limited")), 429
-    try:
-        with _services().db.session() as db:
-            people_flow.link_self(db, _cipher(), _user(db), data.get("name", ""), data.get("id_number", ""), _today())
-    except FlowError as exc:
-        from certification.messages import MESSAGES
-
-        text = MESSAGES.get(exc.code) or refusal_text(exc.code)
+    _retiree_id, code, text = _link_self()
+    if code == "rate_limited":
+        return render_template("h5/message.html", title="请稍后再试", text=text), 429
+    if code:
         return render_template("h5/message.html", title="没有绑定成功", text=text, back="/h5/certify"), 400
     return redirect(url_for("h5.certify_home"))
 
@@ -216,18 +226,9 @@ def link_self_page():
 @bp.post("/api/link")
 @api_login_required
 def api_link_self():
-    data = _form_or_json()
-    if _link_rate_limited():
-        return jsonify(error="rate_limited", message=refusal_text("rate_limited")), 429
-    try:
-        with _services().db.session() as db:
-            retiree = people_flow.link_self(db, _cipher(), _user(db), data.get("name", ""),
-                                            data.get("id_number", ""), _today())
-            retiree_id = retiree.id
-    except FlowError as exc:
-        from certification.messages import MESSAGES
-
-        return jsonify(error=exc.code, message=MESSAGES.get(exc.code) or refusal_text(exc.code)), 400
+    retiree_id, code, text = _link_self()
+    if code:
+        return jsonify(error=code, message=text), 429 if code == "rate_limited" else 400
     return jsonify(retiree_id=retiree_id)
 
 

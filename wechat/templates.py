@@ -18,21 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from web.wording import REASONS
+
 MAX_FIELD_CHARS = 20
 
-# Plain-words reasons for a failed face check, by the reason codes of the certification flow,
-# each with the next step. Unknown codes fall back to the generic pair.
-FAILURE_REASONS: dict[str, tuple[str, str]] = {
-    "no_face": ("没有拍到清楚的正脸", "到亮处正对手机重拍"),
-    "too_dark": ("光线太暗", "到明亮处重拍"),
-    "backlit": ("背光，脸太暗", "不要背对窗户，重拍"),
-    "occluded": ("脸被帽子或眼镜挡住", "摘下帽子眼镜重拍"),
-    "multiple_faces": ("画面里有不止一个人", "只让老人一人出镜重拍"),
-    "not_live": ("没有通过动作检测", "按提示眨眼张嘴重拍"),
-    "mismatch": ("和登记照片比对不上", "可到社区服务站办理"),
-    "video_quality": ("视频不清楚", "拿稳手机重拍"),
-    "too_short": ("视频太短", "拍满几秒钟再提交"),
-}
+# A failed check's reason code (vision / flow keys) is worded by web/wording.py, the one table
+# shared with the pages; callers may instead pass ready words as reason_text / next_step.
 GENERIC_FAILURE = ("这次没有认证成功", "重拍或到社区服务站办理")
 
 
@@ -48,8 +39,8 @@ def _cert_result(f: dict) -> dict[str, str]:
     if f["passed"]:
         reason, step = "本年度认证已完成", "无需再操作"
     else:
-        reason, step = FAILURE_REASONS.get(f.get("reason", ""), (f.get("reason_text") or GENERIC_FAILURE[0],
-                                                                     f.get("next_step") or GENERIC_FAILURE[1]))
+        reason = REASONS.get(f.get("reason", "")) or f.get("reason_text") or GENERIC_FAILURE[0]
+        step = f.get("next_step") or GENERIC_FAILURE[1]
     return {"thing1": f["name"], "phrase2": "认证通过" if f["passed"] else "未通过",
             "thing3": reason, "thing4": step, "time5": _date(f["at"])}
 
