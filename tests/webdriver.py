@@ -75,7 +75,15 @@ class Browser:
         self._s("POST", f"/element/{self.find(css)}/click")
 
     def text(self, css: str = "body") -> str:
-        return self._s("GET", f"/element/{self.find(css)}/text")
+        """The element's text; found again if the page replaced it in between (self-refreshing pages)."""
+        for attempt in range(5):
+            try:
+                return self._s("GET", f"/element/{self.find(css)}/text")
+            except WebDriverError as exc:
+                if "stale element" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.1)
+        raise AssertionError("unreachable")
 
     def script(self, source: str, *args):
         return self._s("POST", "/execute/sync", {"script": source, "args": list(args)})
