@@ -38,7 +38,7 @@ log = logging.getLogger("lifecert.flows.people")
 
 CONSENT_VERSION = "2026-11-v1"
 TOKEN_TTL = dt.timedelta(days=7)
-SCENE_PREFIX = "bind"  # the QR scene is "bind:<token>" (wechat.scenes)
+SCENE_PREFIX = "bind"  # the QR scene is "bind:<token>" (bot.scenes)
 _REASON_TO_CODE = {
     rules.Reason.NOT_BOUND: "not_bound",
     rules.Reason.BINDING_REVOKED: "not_bound",

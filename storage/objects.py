@@ -254,8 +254,3 @@ class S3ObjectStore:
             self.client.remove_object(self.bucket, _check_key(key))
 
 
-def make_object_store(settings) -> ObjectStore:
-    if settings.object_store == "s3":
-        return S3ObjectStore(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
-                             settings.s3_bucket, settings.s3_secure)
-    return LocalObjectStore(settings.local_store_dir)

@@ -3,9 +3,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from flows import FlowError
-from flows import people
-from storage.models import Binding, BindingKind, WeChatUser
+from flows import FlowError, people
+from storage.models import Binding, WeChatUser
 
 TODAY = dt.date(2026, 11, 22)
 
