@@ -17,6 +17,7 @@ from bot.scenes import handle_scene
 from storage.models import Notification
 from wechat import menu
 from wechat.oauth import authorize_url
+from wording import zh
 
 log = logging.getLogger("lifecert.wechat.replies")
 
@@ -113,6 +114,22 @@ def records_text(services, openid: str) -> str:
     return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", "点这里看全部记录")
 
 
+def home_visit_text(services) -> str:
+    return zh.HOME_VISIT_CHAT + "\n" + _page_link(services, menu.HOME_VISIT_PATH, zh.HOME_VISIT_LINK)
+
+
+def death_report_text(services) -> str:
+    return zh.DEATH_REPORT_CHAT + "\n" + _page_link(services, "/h5/death-report", zh.DEATH_REPORT_LINK)
+
+
+def _home_visit(services, openid):
+    return home_visit_text(services)
+
+
+def _death_report(services, openid):
+    return death_report_text(services)
+
+
 def default_text(services) -> str:
     return "抱歉，没看懂您的意思。\n" + help_text(services)
 
@@ -142,7 +159,7 @@ def _help(services, openid):
 
 
 # Answers that are fixed text (no database, no network).
-STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help}
+STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help, _home_visit, _death_report}
 
 CLICK_REPLIES = {
     menu.CERT_RECORDS: records_text,
@@ -156,6 +173,9 @@ CLICK_REPLIES = {
 
 # (keywords, answer) tried in order on text messages; the first whose keyword appears wins.
 KEYWORDS: list[tuple[tuple[str, ...], object]] = [
+    # first: a family telling us of a death must never get a menu or "didn't understand"
+    (("去世", "死亡", "过世", "逝世", "病故", "离世", "不在了"), _death_report),
+    (("上门", "预约上门", "行动不便", "来家里", "到家里"), _home_visit),
     (("记录", "查询", "查一下"), records_text),
     (("解绑", "绑定"), binding_text),
     (("家属", "家人", "代认证", "子女"), _family),

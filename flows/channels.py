@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, validate_id_number
 from flows.cycles import apply_pass, policy_of
+from flows.requests import overpaid_months, payment_stop_month
 from storage import audit
 from storage.models import (
     Agency,
@@ -182,10 +183,19 @@ def handle_request(session: Session, request_id: int, action: str, admin_id: int
     if action == "done":
         record_certification(session, retiree, "home_visit", when or today, admin_id, note="上门认证", today=today)
     if action == "confirm":
+        died_on = request.died_on or when
+        detail: dict = {"effective_on": (when or today).isoformat()}
+        if died_on is not None:
+            # paid for the month of death; stopped from the next; what went out after is overpaid
+            overpaid = overpaid_months(died_on, today, retiree.suspended_since
+                                       if retiree.pension_status == PensionStatus.suspended else None)
+            detail = {"died_on": died_on.isoformat(), "effective_on": payment_stop_month(died_on).isoformat(),
+                      "overpaid_months": overpaid}
+            retiree.died_on = died_on
         retiree.pension_status = PensionStatus.stopped
         retiree.stopped_reason = "death"
         audit.record(session, "admin", "retiree.stop", actor_id=admin_id, target_kind="retiree", target_id=retiree.id,
-                     reason="death", effective_on=(when or today).isoformat(), request_id=request.id)
+                     reason="death", request_id=request.id, **detail)
     request.status = moves[request.kind][action][1]
     request.handled_by = admin_id
     request.handled_at = utcnow()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
-from storage.models import Agency, Region, Retiree
+from storage.models import Agency, Region, Retiree, utcnow
 from storage.personal_data import FieldCipher
 
 # Header spellings seen in agency exports → our field names.
@@ -262,3 +262,14 @@ def import_roster(
             pending = 0
     session.commit()
     return report
+
+
+# --- what the retiree changed themself (journeys-agency) -----------------------------
+
+
+def note_self_change(retiree: Retiree, field: str, at: dt.datetime | None = None) -> None:
+    """Remember that the retiree (or their family) changed ``field`` now, so an older roster file
+    shows a conflict instead of silently putting the old value back."""
+    changed = dict(retiree.self_changed or {})
+    changed[field] = (at or utcnow()).isoformat()
+    retiree.self_changed = changed

@@ -20,6 +20,7 @@ BINDING = "BINDING"
 CONTACT_INFO = "CONTACT_INFO"
 
 CERTIFY_PATH = "/h5/certify"  # the certification page (built by the certification-flow issue)
+HOME_VISIT_PATH = "/h5/home-visit"  # ask the agency to certify at home
 
 TOP_NAME_BYTES, SUB_NAME_BYTES, KEY_BYTES, URL_BYTES = 16, 40, 128, 1024
 
@@ -31,6 +32,7 @@ def build_menu(settings: WeChatSettings) -> dict:
             {"type": "view", "name": "资格认证", "url": authorize_url(settings, CERTIFY_PATH, state="menu")},
             {"type": "click", "name": "认证记录", "key": CERT_RECORDS},
             {"type": "click", "name": "家属代认证", "key": FAMILY},
+            {"type": "view", "name": "预约上门认证", "url": authorize_url(settings, HOME_VISIT_PATH, state="menu")},
         ]},
         {"name": "办事指南", "sub_button": [
             {"type": "click", "name": "认证指南", "key": GUIDE},

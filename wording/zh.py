@@ -86,3 +86,56 @@ def advice_text(codes: Iterable[str]) -> str:
 
 def refusal_text(code: str) -> str:
     return REFUSALS.get(code, "出了点问题，请稍后再试")
+
+
+# --- journeys-agency ---
+# Home visits, death reports, a second person on the same phone (web/pages.py, bot/replies.py).
+
+VISIT_TIMES: dict[str, str] = {
+    "weekday_morning": "工作日上午",
+    "weekday_afternoon": "工作日下午",
+    "weekend": "周末",
+    "any": "什么时间都可以",
+}
+RELATIONS: dict[str, str] = {
+    "child": "子女",
+    "spouse": "配偶",
+    "sibling": "兄弟姐妹",
+    "grandchild": "孙子女",
+    "other_relative": "其他亲属",
+    "neighbour_or_staff": "邻居或社区工作人员",
+}
+REQUEST_STATUS: dict[str, str] = {
+    "open": "已收到，工作人员会打电话和您约时间",
+    "scheduled": "已安排",
+    "done": "已完成",
+    "cancelled": "已取消",
+    "confirmed": "已核实",
+    "rejected": "核实后不属实",
+}
+REFUSALS.update({
+    "bad_phone": "请输入正确的11位手机号码",
+    "bad_times": "请选择方便的时间",
+    "bad_death_date": "去世日期不对，请核对（不能晚于今天）",
+    "bad_relation": "请选择您和老人的关系",
+    "certificate_type": "照片格式不支持，请拍照上传（JPG 或 PNG）",
+    "certificate_size": "照片太大，请重新拍一张",
+    "no_person": "请选择老人",
+})
+HOME_VISIT_CHAT = ("老人行动不便、不能在手机上认证的，可以预约工作人员上门认证。\n"
+                   "填写联系电话和方便的时间，工作人员会打电话和您约时间。")
+HOME_VISIT_LINK = "点这里预约上门认证"
+DEATH_REPORT_CHAT = ("请节哀。家里老人去世了，请告诉我们去世日期，养老金从下个月起停发，"
+                     "工作人员核实后会联系您。")
+DEATH_REPORT_LINK = "点这里报告老人去世"
+HOME_VISIT_FILED = "已收到您的上门认证预约，工作人员会打电话和您约时间。"
+DEATH_REPORT_FILED = "已收到。工作人员核实后会联系您。请节哀。"
+SHARED_PHONE_ADDED = "已添加 {name}。现在这部手机也可以为 {name} 认证了：点菜单“在线服务 → 资格认证”，请 {name} 本人对着镜头拍摄。"
+
+
+def shared_person_added(name: str) -> str:
+    return SHARED_PHONE_ADDED.format(name=name)
+
+
+def visit_times_text(keys: Iterable[str]) -> str:
+    return "、".join(VISIT_TIMES[k] for k in keys if k in VISIT_TIMES)
