@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 from certification import cycle
 from flows.campaigns import plan_automatic
 from flows.cycle_run import run_cycle
+from flows.demo import seed_demo
 from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
@@ -108,6 +109,21 @@ def register_cli(app: Flask) -> None:
             session.flush()
             audit.record(session, "cli", "admin.save", target_kind="admin_user", target_id=user.id, role=role)
         click.echo(f"管理员 {username} 已保存（角色：{role}）")
+
+    @app.cli.command("seed-demo")
+    @click.option("--faces", "faces_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="the shared test faces (../shared/testdata/faces); read, never copied into the repo")
+    @click.option("--admin-password", default="demo-admin-2026", show_default=True)
+    def seed_demo_command(faces_dir: Path, admin_password: str) -> None:
+        """Seed a demo agency, demo people with enrolled photos and an admin account (idempotent)."""
+        report = seed_demo(_services(), faces_dir, admin_password)
+        click.echo(f"演示机构：{report.agency_code}")
+        for name, number, outcome in report.people:
+            click.echo(f"  {name}  {number}  {outcome}")
+        if report.admin_password:
+            click.echo(f"管理台账号：{report.admin_username}  密码：{report.admin_password}")
+        else:
+            click.echo(f"管理台账号：{report.admin_username}（已存在，密码未改）")
 
     @app.cli.command("import-roster")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

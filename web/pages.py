@@ -194,7 +194,16 @@ def contact_page():
                            message=message)
 
 
-# --- home visits, death reports, a second person on this phone (journeys-agency) ---------
+# --- the start page, home visits, death reports, a second person on this phone (journeys-agency) ---
+
+
+@bp.get("/")
+def start_page():
+    """A newcomer's start page: the phone (the fake WeChat's chat page, when the service talks to one),
+    the console, and health."""
+    api_base = current_services().settings.wechat.api_base_url.rstrip("/")
+    return render_template("h5/index.html", phone_url=f"{api_base}/_fake/" if api_base else None)
+
 
 
 def _request_views(db, kind: str) -> list[dict]:
