@@ -43,11 +43,20 @@ def cycle_page():
 @bp.post("/cycle/run")
 @require("cycle")
 def cycle_run():
+    """Irreversible (suspends payments, sends notices): first a confirmation page with the dry run's words."""
+    if request.form.get("confirmed") != "yes":
+        with services().db.session() as s:
+            code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
+        reports = run_cycle(services(), dt.date.today(), dry_run=True, agency_codes=[code])
+        lines = [reports[0].plain()] if reports else ["没有可执行的周期规则。"]
+        return render_template("console/confirm.html", title="确认立即执行认证周期", lines=lines,
+                               action=url_for("console.cycle.cycle_run"), button="确认执行",
+                               back=url_for("console.cycle.cycle_page"))
     with services().db.session() as s:
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
         audit_action(s, "cycle.run", target_kind="agency", target_id=viewer().agency_id)
     reports = run_cycle(services(), dt.date.today(), agency_codes=[code])
-    flash(reports[0].summary() if reports else "没有可执行的周期规则", "ok")
+    flash(reports[0].plain() if reports else "没有可执行的周期规则", "ok")
     return redirect(url_for("console.cycle.cycle_page"))
 
 

@@ -17,7 +17,10 @@ from flask import (
 from console.auth import require
 from console.views.common import ERRORS, services, viewer
 from flows import channels
+from flows.requests import overpaid_months, payment_stop_month
+from wording.zh import RELATIONS, VISIT_TIMES
 from storage.models import (
+    Retiree,
     ServiceRequest,
 )
 
@@ -33,7 +36,52 @@ def requests_page():
         visits = channels.requests_list(s, viewer().agency_id, viewer().scope, "home_visit")
         deaths = channels.requests_list(s, viewer().agency_id, viewer().scope, "death_report", ("open",))
     return render_template("console/requests.html", visits=visits, deaths=deaths, today=dt.date.today(),
-                           status_labels=channels.REQUEST_STATUS_LABELS)
+                           status_labels=channels.REQUEST_STATUS_LABELS, relations=RELATIONS,
+                           visit_times=VISIT_TIMES)
+
+
+def _zh_month(month: str) -> str:
+    year, mon = month.split("-")
+    return f"{year}年{int(mon)}月"
+
+
+def _death_confirmation(request_id: int):
+    """Confirming a death stops the pension for good: say exactly what will happen, then ask again."""
+    with services().db.session() as s:
+        req = s.get(ServiceRequest, request_id)
+        retiree = s.get(Retiree, req.retiree_id)
+        if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
+            abort(404)
+        lines = [f"{retiree.name}（{retiree.id_number_masked}）将停止发放养老金，停发后不能在线恢复。"]
+        if req.died_on:
+            stop = payment_stop_month(req.died_on)
+            suspended = retiree.suspended_since if retiree.pension_status.value == "suspended" else None
+            over = overpaid_months(req.died_on, dt.date.today(), suspended)
+            lines.append(f"去世日期：{req.died_on.year}年{req.died_on.month}月{req.died_on.day}日；"
+                         f"从{stop.year}年{stop.month}月起停发。")
+            lines.append(f"已多发 {len(over)} 个月（{'、'.join(_zh_month(m) for m in over)}），会列在发放系统导出里，需要追回。"
+                         if over else "没有多发的月份。")
+        else:
+            lines.append("报告里没有去世日期，停发从今天记。")
+        if request.form.get("note"):
+            lines.append(f"核实情况：{request.form['note']}")
+    return render_template("console/confirm.html", title="确认停发待遇", lines=lines,
+                           action=url_for("console.requests.request_action", request_id=request_id, action="confirm"),
+                           button="确认停发", back=url_for("console.requests.requests_page"),
+                           hidden={"note": request.form.get("note", "")})
+
+
+@bp.get("/requests/<int:request_id>/certificate")
+@require("death")
+def request_certificate(request_id: int):
+    with services().db.session() as s:
+        req = s.get(ServiceRequest, request_id)
+        retiree = s.get(Retiree, req.retiree_id) if req else None
+        if req is None or not req.certificate_key or not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
+            abort(404)
+        key = req.certificate_key
+    kind = "image/png" if key.endswith(".png") else "image/webp" if key.endswith(".webp") else "image/jpeg"
+    return services().objects.get_bytes(key), 200, {"Content-Type": kind, "Cache-Control": "no-store"}
 
 
 @bp.post("/requests/<int:request_id>/<action>")
@@ -51,6 +99,9 @@ def request_action(request_id: int, action: str):
     with services().db.session() as s:
         if s.get(ServiceRequest, request_id) is None:
             abort(404)
+    if action == "confirm" and request.form.get("confirmed") != "yes":
+        return _death_confirmation(request_id)
+    with services().db.session() as s:
         try:
             channels.handle_request(s, request_id, action, viewer().id, viewer().agency_id, viewer().scope, when,
                                     request.form.get("note"))

@@ -83,4 +83,9 @@ def test_cli_run_cycle_dry_run(app, world):
 def test_cycle_page_shows_the_dry_run_and_runs(as_admin, world):
     page = as_admin.get("/console/cycle").get_data(as_text=True)
     assert "试运行" in page
-    assert post(as_admin, "/console/cycle/run").status_code == 302
+    # in plain words: the agency's name, not its code, and an estimate of the notices
+    assert "哈尔滨市社保中心" in page and "harbin" not in page.split('id="dry-run"')[1][:200]
+    assert "预计发微信通知" in page
+    asked = post(as_admin, "/console/cycle/run")
+    assert asked.status_code == 200 and "确认执行" in asked.get_data(as_text=True)
+    assert post(as_admin, "/console/cycle/run", {"confirmed": "yes"}).status_code == 302
