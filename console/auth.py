@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "campaign": {"admin"},
     "cycle": {"admin"},
     "death": {"admin"},
+    "users": {"admin"},
 }
 
 

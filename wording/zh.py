@@ -139,3 +139,15 @@ def shared_person_added(name: str) -> str:
 
 def visit_times_text(keys: Iterable[str]) -> str:
     return "、".join(VISIT_TIMES[k] for k in keys if k in VISIT_TIMES)
+
+# Console users page (console/views/users.py); flows.staff error codes.
+STAFF_ERRORS: dict[str, str] = {
+    "bad_username": "账号只能用3到64位英文字母、数字、点、横线或下划线",
+    "username_taken": "这个账号已经有人用了",
+    "weak_password": "密码至少10位",
+    "bad_role": "请选择角色",
+    "bad_region": "区域不对，请刷新页面后再选",
+    "not_found": "没有找到这个账号",
+    "self_demote": "不能取消自己的管理员角色",
+    "self_disable": "不能停用自己的账号",
+}
