@@ -151,3 +151,29 @@ STAFF_ERRORS: dict[str, str] = {
     "self_demote": "不能取消自己的管理员角色",
     "self_disable": "不能停用自己的账号",
 }
+
+# WeChat API error codes, as agency staff should read them (console: campaign results, notices).
+WECHAT_ERRORS: dict[int, str] = {
+    -1: "微信系统繁忙，稍后会自动重试",
+    40001: "公众号密钥不对或已更换，请联系技术人员",
+    40003: "这个微信用户不存在（可能换了微信号）",
+    40013: "公众号 AppID 配置不对，请联系技术人员",
+    40037: "消息模板不存在或已删除，请联系技术人员",
+    41028: "消息缺少必要内容，请联系技术人员",
+    42001: "访问凭证过期，系统会自动更新后重试",
+    43004: "对方已取消关注公众号，收不到消息，请电话通知",
+    43101: "对方拒绝接收消息，请电话通知",
+    45009: "今天的微信接口调用次数已用完，明天继续",
+    45015: "对方超过48小时没有和公众号互动，不能发客服消息",
+    45047: "客服消息发送太多，暂时不能再发",
+    47003: "消息内容不符合模板要求，请联系技术人员",
+    48001: "公众号没有这个接口权限，请联系技术人员",
+}
+
+
+def wechat_error_text(code, errmsg: str | None = None) -> str:
+    """A WeChat errcode in words staff understand; never the raw "require subscribe rid: …" text."""
+    try:
+        return WECHAT_ERRORS.get(int(code), "微信没有送达，原因未知，请电话通知")
+    except (TypeError, ValueError):
+        return "微信没有送达，原因未知，请电话通知"

@@ -21,6 +21,7 @@ from flows import channels, standing
 from flows.ports import Services
 from storage import audit
 from storage.personal_data import FieldCipher
+from wording.zh import wechat_error_text
 
 log = logging.getLogger("lifecert.console")
 
@@ -86,7 +87,7 @@ def _no_cache(response):
 @bp.app_context_processor
 def _inject():
     return {"viewer": g.get("viewer"), "csrf_token": auth.csrf_token, "labels": standing.LABELS,
-            "method_labels": channels.METHOD_LABELS}
+            "method_labels": channels.METHOD_LABELS, "wechat_error": wechat_error_text}
 
 
 @bp.errorhandler(403)
