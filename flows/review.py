@@ -1,5 +1,11 @@
 """The review queue: attempts the machine could not decide, decided by a person.
 
+A decision is per person, not per attempt: approving or rejecting closes every open
+attempt of that person at once, and the user hears one answer (never "未通过" and a
+minute later "认证通过" from two attempts decided apart). The machine's verdict stays
+in ``Attempt.verdict``; the reviewer's decision goes to ``status``/``reviewed_by``,
+so statistics can keep the two apart (flows.dashboard).
+
 Approving records a ``manual_review`` certification through flows.cycles.apply_pass
 (so a suspended pension resumes with back pay); rejecting sends the reviewer's
 reason to whoever recorded the video. A conditional UPDATE on the attempt's
@@ -11,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from flows import notify
@@ -73,15 +79,27 @@ class ReviewError(Exception):
 
 def queue(session: Session, agency_id: int, region_ids: list[int] | None, status: str = "review",
           limit: int = 200) -> list[dict]:
-    """Open attempts of the viewer's retirees, oldest first (they have waited longest)."""
+    """Open attempts of the viewer's retirees, one line per person (their latest attempt, with how many
+    are open), oldest first (they have waited longest)."""
     query = (select(Attempt, Retiree.name, Retiree.id_number_masked, Region.name)
              .join(Retiree, Retiree.id == Attempt.retiree_id).outerjoin(Region, Region.id == Retiree.region_id)
              .where(Attempt.status == AttemptStatus(status), Retiree.agency_id == agency_id))
     if region_ids:
         query = query.where(Retiree.region_id.in_(region_ids))
-    rows = session.execute(query.order_by(Attempt.created_at).limit(limit)).all()
-    return [{"id": a.id, "name": name, "id_masked": masked, "region": region or "", "created_at": a.created_at,
-             "reasons": reason_text(a.reasons or []), "scores": a.scores or {}} for a, name, masked, region in rows]
+    rows = session.execute(query.order_by(Attempt.created_at).limit(limit * 5)).all()
+    people: dict[int, dict] = {}
+    for a, name, masked, region in rows:
+        line = people.get(a.retiree_id)
+        if line is None:
+            line = people[a.retiree_id] = {"created_at": a.created_at, "count": 0}
+        line.update(id=a.id, name=name, id_masked=masked, region=region or "", reasons=reason_text(a.reasons or []),
+                    scores=a.scores or {})  # the latest attempt is what the reviewer looks at
+    if people:  # how many open attempts (either tab) one decision will close
+        counts = dict(session.execute(select(Attempt.retiree_id, func.count()).where(
+            Attempt.retiree_id.in_(list(people)), Attempt.status.in_(OPEN)).group_by(Attempt.retiree_id)).all())
+        for retiree_id, line in people.items():
+            line["count"] = counts.get(retiree_id, 1)
+    return list(people.values())[:limit]
 
 
 def load(session: Session, attempt_id: str, agency_id: int, region_ids: list[int] | None):
@@ -97,11 +115,19 @@ def load(session: Session, attempt_id: str, agency_id: int, region_ids: list[int
 
 
 def _decide(session: Session, attempt_id: str, status: AttemptStatus, admin_id: int, note: str) -> Attempt:
+    """Decide ``attempt_id`` and, with it, every other open attempt of the same person."""
     changed = session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(OPEN)).values(
         status=status, reviewed_by=admin_id, review_note=note or None, finished_at=utcnow())).rowcount
     if not changed:
         raise ReviewError("already_decided")
-    return session.get(Attempt, attempt_id)
+    attempt = session.get(Attempt, attempt_id)
+    others = session.execute(update(Attempt).where(Attempt.retiree_id == attempt.retiree_id, Attempt.id != attempt_id,
+                                                   Attempt.status.in_(OPEN))
+                             .values(status=status, reviewed_by=admin_id, finished_at=utcnow(),
+                                     review_note=f"随 {attempt_id[:8]} 一并处理")).rowcount
+    if others:
+        log.info("review closed the person's other attempts", extra={"attempt_id": attempt_id, "closed": others})
+    return attempt
 
 
 def _recorder_openid(session: Session, attempt: Attempt) -> str | None:
