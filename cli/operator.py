@@ -128,7 +128,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("import-roster")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--agency", "agency_code", required=True, help="agency code")
-    def import_roster_cmd(path: Path, agency_code: str) -> None:
+    @click.option("--file-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="the date the file was exported; changes retirees made themself since are kept and listed")
+    def import_roster_cmd(path: Path, agency_code: str, file_date) -> None:
         """Import retirees from a CSV or XLSX file (姓名, 身份证号, 社保编号, 手机号, 地址, 所属区域)."""
         try:
             total, rows = read_rows(path)
@@ -139,12 +141,16 @@ def register_cli(app: Flask) -> None:
             agency = _agency(session, agency_code)
             with click.progressbar(length=total, label="导入中", file=click.get_text_stream("stderr")) as bar:
                 report = import_roster(session, _cipher(), agency, rows, today=dt.date.today(),
-                                       on_row=lambda: bar.update(1))
+                                       on_row=lambda: bar.update(1),
+                                       file_date=file_date.date() if file_date else None)
             audit.record(session, "cli", "roster.import", target_kind="agency", target_id=agency.id,
                          created=report.created, updated=report.updated, unchanged=report.unchanged,
                          errors=len(report.errors))
         for err in report.errors:
             click.echo(f"第 {err.line} 行：{err.message}")
+        for c in report.conflicts:
+            label = "手机号" if c.field == "phone" else "地址"
+            click.echo(f"第 {c.line} 行：{c.name} 的{label}本人已改为 {c.kept}，名单里是 {c.in_file}，未覆盖")
         click.echo(f"新增 {report.created} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
                    f"有问题 {len(report.errors)} 行")
 

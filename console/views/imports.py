@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import uuid
 from pathlib import PurePosixPath
 
@@ -52,7 +54,15 @@ def import_roster():
     if not upload or suffix not in ROSTER_TYPES:
         flash("请选择 .csv 或 .xlsx 名单文件", "error")
         return redirect(url_for("console.imports.imports"))
-    job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id)
+    file_date = request.form.get("file_date") or None
+    if file_date:
+        try:
+            file_date = dt.date.fromisoformat(file_date).isoformat()
+        except ValueError:
+            flash("名单日期格式不对", "error")
+            return redirect(url_for("console.imports.imports"))
+    job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id,
+                            file_date)
     return redirect(url_for("console.imports.import_status", job_key=job_key))
 
 
