@@ -31,13 +31,14 @@ from wechatpy.replies import TextReply
 from bot import accounts, dedupe, replies
 from flows.outbox import enqueue_text
 from wechat import signing
+from wording import zh
 
 log = logging.getLogger("lifecert.wechat.endpoint")
 bp = Blueprint("wechat", __name__)
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 SUCCESS = "success"  # WeChat's "no reply, and don't retry"
-BUSY_REPLY = "系统有点忙，请稍等一会儿再试。如着急，请打{hotline}。"
+BUSY_REPLY = zh.BUSY_REPLY
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_pid = 0
