@@ -332,6 +332,7 @@ PHOTO_REASONS: dict[str, str] = {
     "duplicate_in_zip": "同一个人的照片在压缩包里出现了多次",
     "too_large": "照片文件太大（超过 10 MB）",
     "vision_unavailable": "人脸模型暂不可用，请稍后重试",
+    "model_unavailable": "人脸模型暂不可用，请稍后重试",
 }
 PHOTO_REJECTED = "照片不合格"
 PHOTO_BAD_ZIP = "文件不是有效的 ZIP 压缩包"
@@ -339,6 +340,7 @@ PHOTO_REPORT = "成功登记 {enrolled} 张，未通过 {rejected} 张"
 
 # --- CLI ----------------------------------------------------------------------------------
 
+CLI_AGENCY_NAME_HELP = "e.g. 哈尔滨市社会保险事业服务中心"
 CLI_NO_AGENCY = "没有代码为 {code} 的经办机构，请先用 create-agency 创建"
 CLI_AGENCY_SAVED = "经办机构 {code} 已保存"
 CLI_PASSWORD_SHORT = "密码至少 10 位"
@@ -525,4 +527,5 @@ def advice_text(codes: Iterable[str]) -> str:
 
 
 def refusal_text(code: str) -> str:
-    return REFUSALS.get(code, UNKNOWN_REFUSAL)
+    """A FlowError code in words; a domain code the flow passed on (already_bound, bad_check_digit …) too."""
+    return REFUSALS.get(code) or MESSAGES.get(code, UNKNOWN_REFUSAL)
