@@ -122,7 +122,7 @@ def register_cli(app: Flask) -> None:
         db = _services().db
         with db.session() as session:
             agency = _agency(session, agency_code)
-            with click.progressbar(length=total, label=zh.ROSTER_IMPORTING, file=click.get_text_stream("stderr")) as bar:
+            with click.progressbar(length=total, label=zh.ROSTER_IMPORTING, file=click.get_text_stream("stderr")) as bar:  # type: ignore[operator]
                 report = import_roster(session, _cipher(), agency, rows, today=dt.date.today(),
                                        on_row=lambda: bar.update(1))
             audit.record(session, "cli", "roster.import", target_kind="agency", target_id=agency.id,
