@@ -122,17 +122,20 @@ def date_text(value: dt.date | dt.datetime | str | None, *, with_time: bool = Fa
     """
     if not value:
         return ""
+    day: dt.date
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             try:
-                value = dt.datetime.fromisoformat(value)
+                day = dt.datetime.fromisoformat(value)
             except ValueError:
                 return value
-    text = f"{value.year}年{value.month}月{value.day}日"
-    if with_time and isinstance(value, dt.datetime):
-        text += f" {value.hour:02d}:{value.minute:02d}"
+    else:
+        day = value
+    text = f"{day.year}年{day.month}月{day.day}日"
+    if with_time and isinstance(day, dt.datetime):
+        text += f" {day.hour:02d}:{day.minute:02d}"
     return text
 
 
