@@ -20,6 +20,7 @@ from storage import redis_conn
 from storage.db import Database
 from storage.objects import LocalObjectStore, ObjectStore, S3ObjectStore
 from storage.personal_data import FieldCipher
+from storage.queues import JobQueue, RqJobQueue
 from vision.config import VisionConfig
 from wechat.client import LifecertWeChatClient
 
@@ -46,6 +47,11 @@ class Services:
         # Lazy: an embedded server is started only by a process that uses Redis.
         # A running embedded service's Redis (published under instance/) is joined, not duplicated.
         return redis_conn.connect(self.settings.redis_url, self.settings.instance_dir)
+
+    @functools.cached_property
+    def jobs(self) -> JobQueue:
+        """Where use cases queue work (rq on this process's Redis)."""
+        return RqJobQueue(lambda: self.redis)
 
     @functools.cached_property
     def wechat(self) -> LifecertWeChatClient:

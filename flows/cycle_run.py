@@ -38,6 +38,7 @@ from storage.models import (
     WeChatUser,
     utcnow,
 )
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
@@ -61,24 +62,21 @@ class CycleReport:
 
     def plain(self) -> str:
         """The report in plain words for agency staff: their agency's name, Chinese dates, notices."""
-        def day(d: dt.date) -> str:
-            return f"{d.year}年{d.month}月{d.day}日"
-
         name = self.agency_name or self.agency
         if self.dry_run:
-            text = (f"{name}：如果今天（{day(self.day)}）执行，将暂停发放 {len(self.suspended)} 人"
-                    f"（从{day(self.suspend_since)}起），将恢复发放 {len(self.resumed)} 人，"
-                    f"预计发微信通知 {self.notices_estimate} 条")
+            text = zh.CYCLE_PLAIN_DRY.format(agency=name, day=zh.date_text(self.day), suspended=len(self.suspended),
+                                             since=zh.date_text(self.suspend_since), resumed=len(self.resumed),
+                                             notices=self.notices_estimate)
             if self.without_wechat:
-                text += f"；另有 {self.without_wechat} 人没有关注公众号，需要电话或上门通知"
+                text += zh.CYCLE_PLAIN_CALLS.format(count=self.without_wechat)
             return text + "。"
-        return (f"{name}：{day(self.day)}已暂停发放 {len(self.suspended)} 人，已恢复发放 {len(self.resumed)} 人，"
-                f"已发微信通知 {self.notified} 条。")
+        return zh.CYCLE_PLAIN_DONE.format(agency=name, day=zh.date_text(self.day), suspended=len(self.suspended),
+                                          resumed=len(self.resumed), notified=self.notified)
 
     def summary(self) -> str:
-        verb = "将" if self.dry_run else "已"
-        return (f"{self.agency} {self.day}：{verb}暂停发放 {len(self.suspended)} 人（自 {self.suspend_since} 起），"
-                f"{verb}恢复发放 {len(self.resumed)} 人，通知 {self.notified} 条")
+        verb = zh.CYCLE_VERB_DRY if self.dry_run else zh.CYCLE_VERB_DONE
+        return zh.CYCLE_SUMMARY.format(agency=self.agency, day=self.day, verb=verb, suspended=len(self.suspended),
+                                       since=self.suspend_since, resumed=len(self.resumed), notified=self.notified)
 
 
 def _lapsed_ids(session, agency: Agency, bounds) -> list[int]:

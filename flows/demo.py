@@ -33,13 +33,14 @@ from storage.models import (
     Region,
     Retiree,
 )
+from wording import zh
 
 log = logging.getLogger("lifecert.flows.demo")
 
 AGENCY_CODE = "demo"
-AGENCY_NAME = "演示市社会保险事业服务中心"
+AGENCY_NAME = zh.DEMO_AGENCY_NAME
 ADMIN_USERNAME = "admin"
-REGIONS = ("南岗区", "道里区")
+REGIONS = zh.DEMO_REGIONS
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -59,14 +60,16 @@ class DemoPerson:
 
 
 # Demo people: made-up names and ID numbers (valid check digits), faces from ../shared/testdata.
+_NAMES, _REGIONS = zh.DEMO_NAMES, zh.DEMO_REGIONS
 PEOPLE = (
-    DemoPerson("张桂兰", _id_number("230102", "19400315", "124"), "南岗区", "13912345678", "rose_leslie/img1.jpg",
+    DemoPerson(_NAMES[0], _id_number("230102", "19400315", "124"), _REGIONS[0], "13912345678",
+               "rose_leslie/img1.jpg", dt.date(2025, 12, 10)),
+    # her husband shares her phone: the "add another person on this phone" walk
+    DemoPerson(_NAMES[1], _id_number("230102", "19380601", "131"), _REGIONS[0], "13912345678", "obama/obama.jpg",
                dt.date(2025, 12, 10)),
-    DemoPerson("王建国", _id_number("230102", "19380601", "131"), "南岗区", "13912345678", "obama/obama.jpg",
-               dt.date(2025, 12, 10)),
-    DemoPerson("李秀英", _id_number("230103", "19451120", "246"), "道里区", "13698765432", "kit_harington/john1.jpeg",
-               dt.date(2025, 3, 2)),
-    DemoPerson("赵德明", _id_number("230103", "19420708", "153"), "道里区", "13587654321", "biden/biden.jpg", None),
+    DemoPerson(_NAMES[2], _id_number("230103", "19451120", "246"), _REGIONS[1], "13698765432",
+               "kit_harington/john1.jpeg", dt.date(2025, 3, 2)),
+    DemoPerson(_NAMES[3], _id_number("230103", "19420708", "153"), _REGIONS[1], "13587654321", "biden/biden.jpg", None),
 )
 
 
@@ -123,7 +126,7 @@ def _seed_person(services: Services, agency_id: int, regions: dict[str, int], pe
                               id_number_index=cipher.blind_index(info.number, b"id_number"),
                               id_number_masked=mask_id_number(info.number), birth_date=info.birth_date, sex=info.sex,
                               ss_number=f"DEMO{info.number[-6:]}", phone_enc=cipher.encrypt(person.phone, b"phone"),
-                              phone_masked=mask_phone(person.phone), address=f"{person.region}演示街1号")
+                              phone_masked=mask_phone(person.phone), address=zh.DEMO_ADDRESS.format(region=person.region))
             s.add(retiree)
             s.flush()
             if person.last_certified:
@@ -131,16 +134,16 @@ def _seed_person(services: Services, agency_id: int, regions: dict[str, int], pe
                                     certified_on=person.last_certified))
         if s.scalar(select(EnrollmentPhoto.id).where(EnrollmentPhoto.retiree_id == retiree.id,
                                                      EnrollmentPhoto.active.is_(True)).limit(1)):
-            return "已有照片"
+            return zh.DEMO_PHOTO["kept"]
         retiree_id = retiree.id
     path = faces_dir / person.face
     if not path.is_file():
-        return f"没有找到照片 {path}"
+        return zh.DEMO_PHOTO["missing"].format(path=path)
     data = path.read_bytes()
     content_type = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
     result = enroll(services, data)
     if not result.ok:
-        return "照片未通过：" + "、".join(result.reasons)
+        return zh.DEMO_PHOTO["refused"].format(reasons="、".join(result.reasons))
     key = f"photos/{retiree_id}/{uuid.uuid4().hex}.jpg"
     services.objects.put_bytes(key, data, content_type=content_type)
     models = dict(getattr(result, "models", None) or {})
@@ -151,4 +154,4 @@ def _seed_person(services: Services, agency_id: int, regions: dict[str, int], pe
         s.add(EnrollmentPhoto(retiree_id=retiree_id, object_key=key, template=result.template,
                               template_model=str(models.get("embedding") or "")[:64] or None, quality=quality,
                               source="demo"))
-    return "照片已登记"
+    return zh.DEMO_PHOTO["enrolled"]

@@ -32,6 +32,7 @@ from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
 from storage.personal_data import FieldCipher
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
@@ -217,9 +218,9 @@ def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_
               "error_count": len(report.errors),
               "conflicts": [dataclasses.asdict(c) for c in report.conflicts[:2000]]}
     progress.update(redis, job_key, state="done", done=done, report=result,
-                    message=f"新增 {report.created} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
-                            f"有问题 {len(report.errors)} 行"
-                            + (f"，{len(report.conflicts)} 处本人已改过、未覆盖（见下表）" if report.conflicts else ""))
+                    message=zh.ROSTER_REPORT.format(created=report.created, updated=report.updated,
+                                                    unchanged=report.unchanged, errors=len(report.errors))
+                    + (zh.ROSTER_CONFLICTS_NOTE.format(count=len(report.conflicts)) if report.conflicts else ""))
     return result
 
 
@@ -239,7 +240,7 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
         data = services.objects.get_bytes(upload_key)
         report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, dt.date.today(), tick)
     except zipfile.BadZipFile:
-        progress.update(redis, job_key, state="failed", message="文件不是有效的 ZIP 压缩包")
+        progress.update(redis, job_key, state="failed", message=zh.PHOTO_BAD_ZIP)
         return {"error": "bad_zip"}
     finally:
         services.objects.delete(upload_key)
@@ -248,6 +249,6 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
                      enrolled=report.enrolled, rejected=len(report.rejects))
     result = report.to_dict()
     progress.update(redis, job_key, state="done", report=result,
-                    message=f"成功登记 {report.enrolled} 张，未通过 {len(report.rejects)} 张")
+                    message=zh.PHOTO_REPORT.format(enrolled=report.enrolled, rejected=len(report.rejects)))
     return result
 

@@ -12,9 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from flows import FlowError
 from storage import audit
 from storage.models import AdminRole, AdminUser, Region
+
+class StaffError(Exception):
+    """``code``: bad_username / username_taken / weak_password / bad_role / bad_region / not_found /
+    self_demote / self_disable (worded in wording.zh.STAFF_ERRORS)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
 
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,64}")
 MIN_PASSWORD = 10
@@ -38,7 +46,7 @@ def staff_of(session: Session, agency_id: int) -> list[StaffView]:
 def _regions(session: Session, agency_id: int, region_ids: list[int]) -> list[int]:
     valid = set(session.scalars(select(Region.id).where(Region.agency_id == agency_id)))
     if not set(region_ids) <= valid:
-        raise FlowError("bad_region")
+        raise StaffError("bad_region")
     return sorted(set(region_ids))
 
 
@@ -46,19 +54,19 @@ def _role(role: str) -> AdminRole:
     try:
         return AdminRole(role)
     except ValueError as exc:
-        raise FlowError("bad_role") from exc
+        raise StaffError("bad_role") from exc
 
 
 def create_staff(session: Session, agency_id: int, by_admin_id: int, username: str, password: str, role: str,
                  region_ids: list[int]) -> AdminUser:
-    """A new console user of this agency; FlowError bad_username / username_taken / weak_password / bad_role / bad_region."""
+    """A new console user of this agency; StaffError bad_username / username_taken / weak_password / bad_role / bad_region."""
     username = (username or "").strip()
     if not USERNAME.fullmatch(username):
-        raise FlowError("bad_username")
+        raise StaffError("bad_username")
     if len(password or "") < MIN_PASSWORD:
-        raise FlowError("weak_password")
+        raise StaffError("weak_password")
     if session.scalar(select(AdminUser.id).where(AdminUser.username == username)):
-        raise FlowError("username_taken")
+        raise StaffError("username_taken")
     user = AdminUser(username=username, password_hash=generate_password_hash(password), role=_role(role),
                      agency_id=agency_id, region_ids=_regions(session, agency_id, region_ids), active=True)
     session.add(user)
@@ -71,7 +79,7 @@ def create_staff(session: Session, agency_id: int, by_admin_id: int, username: s
 def _own(session: Session, agency_id: int, user_id: int) -> AdminUser:
     user = session.get(AdminUser, user_id)
     if user is None or user.agency_id != agency_id:
-        raise FlowError("not_found")
+        raise StaffError("not_found")
     return user
 
 
@@ -81,7 +89,7 @@ def update_staff(session: Session, agency_id: int, by_admin_id: int, user_id: in
     user = _own(session, agency_id, user_id)
     new_role = _role(role)
     if user.id == by_admin_id and new_role != AdminRole.admin:
-        raise FlowError("self_demote")
+        raise StaffError("self_demote")
     user.role = new_role
     user.region_ids = _regions(session, agency_id, region_ids)
     audit.record(session, "admin", "staff.update", actor_id=by_admin_id, target_kind="admin_user", target_id=user.id,
@@ -93,7 +101,7 @@ def set_active(session: Session, agency_id: int, by_admin_id: int, user_id: int,
     """Disable (the next request of that user is refused: auth re-reads the row) or enable again."""
     user = _own(session, agency_id, user_id)
     if user.id == by_admin_id and not active:
-        raise FlowError("self_disable")
+        raise StaffError("self_disable")
     user.active = active
     audit.record(session, "admin", "staff.enable" if active else "staff.disable", actor_id=by_admin_id,
                  target_kind="admin_user", target_id=user.id)

@@ -5,7 +5,6 @@ Each view parses the request, calls one use case in flows/ and maps a refusal co
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 
@@ -62,9 +61,9 @@ def certify_home():
 def link_self_page():
     _retiree_id, code, text = link_self_from_request()
     if code == "rate_limited":
-        return render_template("h5/message.html", title="请稍后再试", text=text), 429
+        return render_template("h5/message.html", title=zh.PAGE_RATE_LIMITED, text=text), 429
     if code:
-        return render_template("h5/message.html", title="没有绑定成功", text=text, back="/h5/certify"), 400
+        return render_template("h5/message.html", title=zh.PAGE_LINK_FAILED, text=text, back="/h5/certify"), 400
     return redirect(url_for("h5.certify_home"))
 
 
@@ -85,7 +84,7 @@ def record_page(retiree_id: int):
         try:
             retiree = people_flow.check_may_certify(db, g.user_id, retiree_id, today())
         except FlowError as exc:
-            return render_template("h5/message.html", title="暂时不能认证", text=refusal_text(exc.code),
+            return render_template("h5/message.html", title=zh.PAGE_CANNOT_CERTIFY, text=refusal_text(exc.code),
                                    back="/h5/certify"), 403
         if not people_flow.has_consent(db, g.user_id):
             return redirect(url_for("h5.certify_home"))
@@ -134,7 +133,7 @@ def revoke_page(binding_id: int):
         with current_services().db.session() as db:
             people_flow.revoke_binding(db, binding_id, current_user(db))
     except FlowError as exc:
-        return render_template("h5/message.html", title="没有解除", text=refusal_text(exc.code), back="/h5/family"), 400
+        return render_template("h5/message.html", title=zh.PAGE_NOT_REVOKED, text=refusal_text(exc.code), back="/h5/family"), 400
     return redirect(url_for("h5.family_page"))
 
 
@@ -146,7 +145,7 @@ def family_qr_page(retiree_id: int):
         own = db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id, Binding.retiree_id == retiree_id,
                                                  Binding.kind == BindingKind.self_, Binding.revoked_at.is_(None)))
         if own is None:
-            return render_template("h5/message.html", title="不能生成", text="只有老人本人可以生成家属二维码。",
+            return render_template("h5/message.html", title=zh.PAGE_QR_REFUSED[0], text=zh.PAGE_QR_REFUSED[1],
                                    back="/h5/family"), 403
         token = people_flow.new_binding_token(db, retiree_id)
     qr = create_scene_qrcode(current_services(), f"{people_flow.SCENE_PREFIX}:{token}", expire_seconds=int(people_flow.TOKEN_TTL.total_seconds()))
@@ -179,7 +178,7 @@ def contact_page():
                     abort(403)
                 phone = validate_phone(request.form.get("phone", ""))
             except InvalidPhoneNumber:
-                message = "请输入正确的11位手机号码"
+                message = zh.BAD_PHONE_INPUT
             else:
                 retiree = db.get(Retiree, retiree_id)
                 retiree.phone_enc = current_cipher().encrypt(phone, b"phone")
@@ -188,7 +187,7 @@ def contact_page():
 
                 audit.record(db, "wechat", "retiree.phone_change", actor_id=g.user_id, target_kind="retiree",
                              target_id=retiree_id)
-                message = "已保存"
+                message = zh.PHONE_SAVED
         phones = {p.retiree_id: db.get(Retiree, p.retiree_id).phone_masked for p in people}
     return render_template("h5/contact.html", people=[person_json(p) for p in people], phones=phones,
                            message=message)
@@ -225,7 +224,7 @@ def home_visit_page():
             try:
                 retiree_id = int(form.get("retiree_id") or 0)
                 if retiree_id not in {p.retiree_id for p in people}:
-                    raise FlowError("no_person")
+                    raise FlowError("not_bound")
                 requests_flow.request_home_visit(db, current_user(db), retiree_id, form.get("note"),
                                                  phone=form.get("phone", ""), times=request.form.getlist("times"),
                                                  cipher=current_cipher())
@@ -254,7 +253,7 @@ def death_report_page():
             try:
                 retiree_id = int(form.get("retiree_id") or 0)
                 if retiree_id not in {c["retiree_id"] for c in choices}:
-                    raise FlowError("no_person")
+                    raise FlowError("not_bound")
                 try:
                     died_on = dt.date.fromisoformat(form.get("died_on", ""))
                 except ValueError as exc:
@@ -285,8 +284,4 @@ def add_person_page():
 
 @bp.app_template_filter("zh_date")
 def zh_date(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    return f"{value.year}年{value.month}月{value.day}日"
+    return zh.date_text(value)

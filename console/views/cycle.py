@@ -23,6 +23,7 @@ from flows.payments import payment_changes, to_csv, to_xlsx
 from storage.models import (
     Agency,
 )
+from wording import zh
 
 bp = Blueprint("cycle", __name__)
 
@@ -48,15 +49,15 @@ def cycle_run():
         with services().db.session() as s:
             code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
         reports = run_cycle(services(), dt.date.today(), dry_run=True, agency_codes=[code])
-        lines = [reports[0].plain()] if reports else ["没有可执行的周期规则。"]
-        return render_template("console/confirm.html", title="确认立即执行认证周期", lines=lines,
-                               action=url_for("console.cycle.cycle_run"), button="确认执行",
+        lines = [reports[0].plain()] if reports else [zh.CYCLE_NOTHING]
+        return render_template("console/confirm.html", title=zh.CYCLE_CONFIRM_TITLE, lines=lines,
+                               action=url_for("console.cycle.cycle_run"), button=zh.CYCLE_CONFIRM_BUTTON,
                                back=url_for("console.cycle.cycle_page"))
     with services().db.session() as s:
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
         audit_action(s, "cycle.run", target_kind="agency", target_id=viewer().agency_id)
     reports = run_cycle(services(), dt.date.today(), agency_codes=[code])
-    flash(reports[0].plain() if reports else "没有可执行的周期规则", "ok")
+    flash(reports[0].plain() if reports else zh.CYCLE_NOTHING, "ok")
     return redirect(url_for("console.cycle.cycle_page"))
 
 

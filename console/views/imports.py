@@ -22,6 +22,7 @@ from console.auth import require
 from console.views.common import ROSTER_TYPES, audit_action, services, viewer
 from flows import progress
 from storage import queues
+from wording import zh
 
 bp = Blueprint("imports", __name__)
 
@@ -52,14 +53,14 @@ def import_roster():
     upload = request.files.get("file")
     suffix = PurePosixPath(upload.filename or "").suffix.lower() if upload else ""
     if not upload or suffix not in ROSTER_TYPES:
-        flash("请选择 .csv 或 .xlsx 名单文件", "error")
+        flash(zh.CHOOSE_ROSTER, "error")
         return redirect(url_for("console.imports.imports"))
     file_date = request.form.get("file_date") or None
     if file_date:
         try:
             file_date = dt.date.fromisoformat(file_date).isoformat()
         except ValueError:
-            flash("名单日期格式不对", "error")
+            flash(zh.IMPORT_BAD_FILE_DATE, "error")
             return redirect(url_for("console.imports.imports"))
     job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id,
                             file_date)
@@ -71,7 +72,7 @@ def import_roster():
 def import_photos():
     upload = request.files.get("file")
     if not upload or PurePosixPath(upload.filename or "").suffix.lower() != ".zip":
-        flash("请选择 .zip 压缩包", "error")
+        flash(zh.CHOOSE_ZIP, "error")
         return redirect(url_for("console.imports.imports"))
     job_key = _start_import("photos", queues.IMPORT_PHOTOS, upload, ".zip", viewer().agency_id, viewer().id)
     return redirect(url_for("console.imports.import_status", job_key=job_key))

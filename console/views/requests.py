@@ -18,11 +18,13 @@ from console.auth import require
 from console.views.common import ERRORS, services, viewer
 from flows import channels
 from flows.requests import overpaid_months, payment_stop_month
+from wording import zh
 from wording.zh import RELATIONS, VISIT_TIMES
 from storage.models import (
     Retiree,
     ServiceRequest,
 )
+from wording import zh
 
 bp = Blueprint("requests", __name__)
 
@@ -42,7 +44,7 @@ def requests_page():
 
 def _zh_month(month: str) -> str:
     year, mon = month.split("-")
-    return f"{year}年{int(mon)}月"
+    return zh.CONFIRM_MONTH.format(year=year, month=int(mon))
 
 
 def _death_confirmation(request_id: int):
@@ -52,22 +54,22 @@ def _death_confirmation(request_id: int):
         retiree = s.get(Retiree, req.retiree_id)
         if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
             abort(404)
-        lines = [f"{retiree.name}（{retiree.id_number_masked}）将停止发放养老金，停发后不能在线恢复。"]
+        lines = [zh.DEATH_CONFIRM_STOP.format(name=retiree.name, id_masked=retiree.id_number_masked)]
         if req.died_on:
             stop = payment_stop_month(req.died_on)
             suspended = retiree.suspended_since if retiree.pension_status.value == "suspended" else None
             over = overpaid_months(req.died_on, dt.date.today(), suspended)
-            lines.append(f"去世日期：{req.died_on.year}年{req.died_on.month}月{req.died_on.day}日；"
-                         f"从{stop.year}年{stop.month}月起停发。")
-            lines.append(f"已多发 {len(over)} 个月（{'、'.join(_zh_month(m) for m in over)}），会列在发放系统导出里，需要追回。"
-                         if over else "没有多发的月份。")
+            lines.append(zh.DEATH_CONFIRM_DATES.format(died=zh.date_text(req.died_on),
+                                                       stop=zh.CONFIRM_MONTH.format(year=stop.year, month=stop.month)))
+            lines.append(zh.DEATH_CONFIRM_OVERPAID.format(count=len(over), months="、".join(_zh_month(m) for m in over))
+                         if over else zh.DEATH_CONFIRM_NOT_OVERPAID)
         else:
-            lines.append("报告里没有去世日期，停发从今天记。")
+            lines.append(zh.DEATH_CONFIRM_NO_DATE)
         if request.form.get("note"):
-            lines.append(f"核实情况：{request.form['note']}")
-    return render_template("console/confirm.html", title="确认停发待遇", lines=lines,
+            lines.append(zh.DEATH_CONFIRM_NOTE.format(note=request.form["note"]))
+    return render_template("console/confirm.html", title=zh.DEATH_CONFIRM_TITLE, lines=lines,
                            action=url_for("console.requests.request_action", request_id=request_id, action="confirm"),
-                           button="确认停发", back=url_for("console.requests.requests_page"),
+                           button=zh.DEATH_CONFIRM_BUTTON, back=url_for("console.requests.requests_page"),
                            hidden={"note": request.form.get("note", "")})
 
 
@@ -94,7 +96,7 @@ def request_action(request_id: int, action: str):
         try:
             when = dt.date.fromisoformat(request.form["when"])
         except ValueError:
-            flash("日期格式不对", "error")
+            flash(zh.BAD_DATE_FORMAT, "error")
             return redirect(url_for("console.requests.requests_page"))
     with services().db.session() as s:
         if s.get(ServiceRequest, request_id) is None:
@@ -110,7 +112,7 @@ def request_action(request_id: int, action: str):
                 abort(404)
             flash(ERRORS.get(exc.code, exc.code), "error")
             return redirect(url_for("console.requests.requests_page"))
-    flash("已处理", "ok")
+    flash(zh.REQUEST_HANDLED, "ok")
     return redirect(url_for("console.requests.requests_page"))
 
 

@@ -7,8 +7,10 @@ from sqlalchemy import select
 
 from console.auth import ROLE_LABELS, require
 from console.views.common import services, viewer
-from flows import FlowError, staff
+from flows import staff
+from flows.staff import StaffError
 from storage.models import AdminUser, Region
+from wording import zh
 from wording.zh import STAFF_ERRORS
 
 bp = Blueprint("users", __name__)
@@ -38,10 +40,10 @@ def users_create():
         with services().db.session() as s:
             staff.create_staff(s, viewer().agency_id, viewer().id, request.form.get("username", ""),
                                request.form.get("password", ""), request.form.get("role", ""), _region_ids())
-    except FlowError as exc:
+    except StaffError as exc:
         flash(STAFF_ERRORS.get(exc.code, exc.code), "error")
     else:
-        flash(f"已创建账号 {request.form.get('username', '').strip()}", "ok")
+        flash(zh.STAFF_CREATED.format(username=request.form.get("username", "").strip()), "ok")
     return redirect(url_for("console.users.users_page"))
 
 
@@ -52,10 +54,10 @@ def users_update(user_id: int):
         with services().db.session() as s:
             staff.update_staff(s, viewer().agency_id, viewer().id, user_id, request.form.get("role", ""),
                                _region_ids())
-    except FlowError as exc:
+    except StaffError as exc:
         flash(STAFF_ERRORS.get(exc.code, exc.code), "error")
     else:
-        flash("已保存", "ok")
+        flash(zh.STAFF_SAVED, "ok")
     return redirect(url_for("console.users.users_page"))
 
 
@@ -69,15 +71,15 @@ def users_active(user_id: int, action: str):
         if name is None:
             flash(STAFF_ERRORS["not_found"], "error")
             return redirect(url_for("console.users.users_page"))
-        return render_template("console/confirm.html", title="确认停用账号",
-                               lines=[f"停用后，{name} 马上不能再登录管理台（已登录的也会退出）。以后可以重新启用。"],
+        return render_template("console/confirm.html", title=zh.STAFF_DISABLE_TITLE,
+                               lines=[zh.STAFF_DISABLE_TEXT.format(username=name)],
                                action=url_for("console.users.users_active", user_id=user_id, action="disable"),
-                               button="确认停用", back=url_for("console.users.users_page"))
+                               button=zh.STAFF_DISABLE_BUTTON, back=url_for("console.users.users_page"))
     try:
         with services().db.session() as s:
             staff.set_active(s, viewer().agency_id, viewer().id, user_id, action == "enable")
-    except FlowError as exc:
+    except StaffError as exc:
         flash(STAFF_ERRORS.get(exc.code, exc.code), "error")
     else:
-        flash("已停用" if action == "disable" else "已启用", "ok")
+        flash(zh.STAFF_DISABLED if action == "disable" else zh.STAFF_ENABLED, "ok")
     return redirect(url_for("console.users.users_page"))

@@ -74,7 +74,7 @@ def test_home_visit_keeps_what_was_typed_then_files_and_shows_the_schedule(h5, w
 def test_home_visit_for_someone_not_mine_is_refused(h5, world):
     h5.login(world.self_user_id)
     resp = h5.post("/h5/home-visit", data={"retiree_id": world.suspended_id, "phone": "13912345678"})
-    assert resp.status_code == 400 and "请选择老人" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "您还没有绑定这位老人" in resp.get_data(as_text=True)
 
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
