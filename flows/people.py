@@ -180,8 +180,10 @@ def redeem_binding_token(session: Session, user: WeChatUser, token: str,
 
 def _live_token(session: Session, token: str, now: dt.datetime, purpose: str) -> BindingToken:
     row = session.scalar(select(BindingToken).where(BindingToken.token_hash == _token_hash(token)))
-    expires_at = row.expires_at if row is None or row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
-    if row is None or row.used_at is not None or now >= expires_at or (row.purpose or "family") != purpose:
+    if row is None:
+        raise FlowError("token_invalid")
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
+    if row.used_at is not None or now >= expires_at or (row.purpose or "family") != purpose:
         raise FlowError("token_invalid")
     return row
 

@@ -5,6 +5,7 @@ Each view parses the request, calls one use case in flows/ and maps a refusal co
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 
