@@ -229,3 +229,13 @@ def test_console_user_page_walk(stack, browser):
     browser.wait_for_text("已停用")
     assert "已停用" in browser.text("tr[data-username='li.ming'] .state")
     shot(browser, "console-users.png")
+    # the cycle: a dry run in plain words, and 立即执行 asks before it suspends anyone
+    browser.open(stack.app_url + "/console/cycle")
+    dry = browser.wait_for_text("预计发微信通知", "#dry-run")
+    assert "哈尔滨市社保中心" in dry and "harbin" not in dry
+    browser.click("form[action$='/cycle/run'] button")
+    text = browser.wait_for_text("确认立即执行认证周期")
+    assert "不能撤销" in text and "哈尔滨市社保中心" in text
+    shot(browser, "console-cycle-confirm.png")
+    browser.click("#confirm-no")
+    browser.wait_for_text("导出给发放系统")
