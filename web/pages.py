@@ -217,8 +217,9 @@ def _request_views(db, kind: str) -> list[dict]:
 @page_login_required
 def home_visit_page():
     """Ask for a home visit (contact phone, when someone is at home) and see the agency's schedule."""
-    form, message, status = request.form.to_dict(), None, 200
-    filed = False
+    # a link from the result page may name the person: /h5/home-visit?retiree_id=…
+    form = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
+    message, status, filed = None, 200, False
     with current_services().db.session() as db:
         people = people_flow.people_of(db, current_user(db), today())
         if request.method == "POST":
@@ -243,7 +244,8 @@ def home_visit_page():
 @page_login_required
 def death_report_page():
     """A family member reports a death: date, relationship, optional photo of the certificate."""
-    form, message, status, filed = request.form.to_dict(), None, 200, False
+    form = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
+    message, status, filed = None, 200, False
     with current_services().db.session() as db:
         mine = db.execute(select(Binding, Retiree).join(Retiree, Binding.retiree_id == Retiree.id).where(
             Binding.wechat_user_id == g.user_id, Binding.revoked_at.is_(None),
