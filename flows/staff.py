@@ -15,6 +15,7 @@ from werkzeug.security import generate_password_hash
 from storage import audit
 from storage.models import AdminRole, AdminUser, Region
 
+
 class StaffError(Exception):
     """``code``: bad_username / username_taken / weak_password / bad_role / bad_region / not_found /
     self_demote / self_disable (worded in wording.zh.STAFF_ERRORS)."""

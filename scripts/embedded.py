@@ -127,7 +127,7 @@ def _wait_http(url: str, children: list, timeout_s: float = 90.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and all(c.poll() is None for c in children):
         try:
-            urllib.request.urlopen(url, timeout=5).close()
+            urllib.request.urlopen(url, timeout=5).close()  # noqa: S310 - our own http://127.0.0.1 URL
             return True
         except urllib.error.HTTPError:
             return True

@@ -207,7 +207,7 @@ def start_page():
 
 
 def _request_views(db, kind: str) -> list[dict]:
-    return [{"id": r.id, "name": r.name, "status": r.status, "status_text": zh.REQUEST_STATUS.get(r.status, r.status),
+    return [{"id": r.id, "name": r.name, "status": r.status, "status_text": zh.REQUEST_STATUS_FOR_USER.get(r.status, r.status),
              "scheduled_for": r.scheduled_for, "times": zh.visit_times_text(r.preferred_times),
              "phone": r.contact_phone_masked, "died_on": r.died_on, "created_on": r.created_at.date()}
             for r in requests_flow.requests_of(db, current_user(db), kind)]

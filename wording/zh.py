@@ -552,7 +552,7 @@ RELATIONS: dict[str, str] = {
     "other_relative": "其他亲属",
     "neighbour_or_staff": "邻居或社区工作人员",
 }
-REQUEST_STATUS: dict[str, str] = {
+REQUEST_STATUS_FOR_USER: dict[str, str] = {
     "open": "已收到，工作人员会打电话和您约时间",
     "scheduled": "已安排",
     "done": "已完成",

@@ -18,13 +18,12 @@ from console.auth import require
 from console.views.common import ERRORS, services, viewer
 from flows import channels
 from flows.requests import overpaid_months, payment_stop_month
-from wording import zh
-from wording.zh import RELATIONS, VISIT_TIMES
 from storage.models import (
     Retiree,
     ServiceRequest,
 )
 from wording import zh
+from wording.zh import RELATIONS, VISIT_TIMES
 
 bp = Blueprint("requests", __name__)
 

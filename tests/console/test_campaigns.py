@@ -171,8 +171,9 @@ def test_automatic_reminders_are_planned_once(world, fake_sender):
 
 
 def test_reach_counts_only_followers_and_the_rest_are_an_excel_call_list(as_admin, world):
-    from openpyxl import load_workbook
     import io as _io
+
+    from openpyxl import load_workbook
 
     from storage.models import WeChatUser
 
