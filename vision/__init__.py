@@ -10,7 +10,7 @@ pass a ``VisionConfig`` and a ``VisionModels`` from ``load_models`` (once per wo
 from vision.config import VisionConfig
 from vision.enroll import EnrollmentResult, enroll_photo
 from vision.liveness import ACTIONS
-from vision.models import VisionModels, load_models
+from vision.loading import VisionModels, load_models
 from vision.pipeline import Verdict, analyze_video
 
 __all__ = [

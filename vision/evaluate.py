@@ -39,7 +39,7 @@ from vision.config import VisionConfig
 from vision.embedding import distance
 from vision.enroll import PhotoUnreadable, embed_face_image, find_face, read_image
 from vision.liveness import ACTIONS
-from vision.models import VisionModels, load_models
+from vision.loading import VisionModels, load_models
 from vision.pipeline import analyze_evidence_only
 
 log = logging.getLogger("lifecert.vision")

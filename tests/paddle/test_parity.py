@@ -87,14 +87,13 @@ def test_same_antispoof_scores_and_decisions(images, vision_config, vision_model
 
 @pytest.fixture(scope="module")
 def templates(testdata, vision_config, vision_models, video_frame_jpeg):
-    from vision.embedding import template_to_bytes
     from vision.enroll import embed_face_image
 
     out = {}
     for name in VIDEOS:
         vec = embed_face_image(video_frame_jpeg(testdata / "videos" / name), vision_models, vision_config)
         assert vec is not None, name
-        out[name] = template_to_bytes(vec)
+        out[name] = vec.to_bytes()
     return out
 
 

@@ -8,7 +8,7 @@ sha256 pin we control. The same networks are published as open ONNX files (Ultra
 network of ``ultra_light_fast_generic_face_detector_1mb_320``), so each module is made from
 the pinned ONNX file with x2paddle, in a fixed way, and checked:
 
-1. the source ONNX must have the sha256 pinned in ``vision.models.REGISTRY``;
+1. the source ONNX must have the sha256 pinned in ``vision.registry.REGISTRY``;
 2. ``x2paddle -f onnx`` converts it; its ``inference_model/`` (model.json + model.pdiparams,
    Paddle 3 PIR format) goes into ``<out>/<module>/model/`` next to a generated ``module.py``;
 3. the module is loaded with ``hub.Module.init_with_directory`` (no network) and its raw
@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vision.models import REGISTRY, sha256_file
+from vision.registry import REGISTRY, sha256_file
 from vision.paddle.backend import BUILD_FORMAT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
