@@ -509,12 +509,13 @@ def _judge(
 
 
 def analyze_evidence_only(
-    video: str | os.PathLike | bytes, config: VisionConfig, models: VisionModels
+    video: str | os.PathLike | bytes, config: VisionConfig, models: VisionModels, need_embedding: bool = False
 ) -> tuple[Evidence | None, str | None]:
-    """Challenge-free measurement of a clip (for evaluation): evidence, or the rejection key."""
+    """Challenge-free measurement of a clip (for evaluation): evidence, or the rejection key.
+    With ``need_embedding`` the best ``embed_frames`` frames are embedded (no early stop)."""
     timer = _Timer()
     try:
         decoded = load_video(video, config)
     except VideoRejected as exc:
         return None, exc.detail
-    return gather_evidence(decoded, models, config, timer, need_embedding=False), None
+    return gather_evidence(decoded, models, config, timer, need_embedding=need_embedding), None
