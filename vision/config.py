@@ -48,6 +48,10 @@ class VisionConfig:
     paddle_allow_unpinned_detector: bool = False
     #: Paddle Inference math threads per model; 1 like onnxruntime (workers run in parallel processes).
     paddle_cpu_threads: int = 1
+    #: OpenCV's thread pool (process-wide: cv2.setNumThreads, set by load_models; None = leave
+    #: it alone). 1 like the other runtimes: SFace on OpenCV's DNN costs 18.5 instead of 23
+    #: CPU-ms per face with 1 thread on 2 cores, and the small resizes gain nothing from threads.
+    opencv_threads: int | None = 1
 
     # --- video input limits (checked before any model runs) --------------------------
     max_video_bytes: int = 50 * 1024 * 1024      # a 15 s 1080p phone clip is ~20-30 MB

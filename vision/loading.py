@@ -181,6 +181,10 @@ def load_models(config: VisionConfig | None = None) -> VisionModels:
     config = config or VisionConfig()
     models = VisionModels(config)
     t0 = time.perf_counter()
+    if config.opencv_threads is not None:
+        import cv2
+
+        cv2.setNumThreads(int(config.opencv_threads))
     for stage in STAGES:
         runtime = runtime_for(stage, config)
         allowed = SFACE_RUNTIMES if stage == "sface" else RUNTIMES
