@@ -243,6 +243,29 @@ def fusion_points(raw: dict[str, np.ndarray], mask: np.ndarray, config: VisionCo
                        "impostor_passed": int(np.sum(f[i] <= t))} for t in FUSION_POINTS}
 
 
+#: The stated operating point: at most this FAR on the East-Asian pairs at the pass score.
+EASTASIAN_FAR_TARGET = 2e-3
+
+
+def weights_at_far(ref: dict[str, np.ndarray], other: dict[str, np.ndarray], other_mask: np.ndarray,
+                   far: float) -> dict[str, Any]:
+    """For each fusion weight: the largest pass score with FAR <= ``far`` on ``ref`` (the
+    East-Asian pairs), and the TAR it gives on ``ref`` and on ``other`` (the colour pairs)."""
+    out = {}
+    for w in WEIGHTS:
+        fr = fused_column(ref["dlib"], ref["sface"], w)
+        gi, ii = ref["same"], ~ref["same"]
+        imp = np.sort(fr[ii][np.isfinite(fr[ii])])
+        k = int(math.floor(far * ii.sum()))
+        t = float(np.nextafter(imp[k], -np.inf)) if k < imp.size else float("inf")
+        fo = fused_column(other["dlib"], other["sface"], w)
+        go = other_mask & other["same"]
+        io = other_mask & ~other["same"]
+        out[f"{w:g}"] = {"threshold": t, "ref_tar": float(np.mean(fr[gi] <= t)), "ref_impostor_passed": int(np.sum(fr[ii] <= t)),
+                         "other_tar": float(np.mean(fo[go] <= t)), "other_impostor_passed": int(np.sum(fo[io] <= t))}
+    return out
+
+
 def evaluate_verification(pairs_csv: Path, models: VisionModels, config: VisionConfig, target_far: float,
                           limit: int | None = None, eastasian_csv: Path | None = None) -> dict[str, Any]:
     """dlib, SFace and their fusion side by side on the pairs; the East-Asian pairs apart."""
@@ -282,6 +305,7 @@ def evaluate_verification(pairs_csv: Path, models: VisionModels, config: VisionC
         out["eastasian_men"] = score_set(ea, men, config, target_far)
         out["weights"]["eastasian"] = weight_table(ea, all_ea, config)
         out["fusion_points"]["eastasian"] = fusion_points(ea, all_ea, config)
+        out["weights_at_eastasian_far"] = weights_at_far(ea, raw, colour, EASTASIAN_FAR_TARGET)
         ea_keys = {k for r in ea_rows for k in (r["left"], r["right"])}
         out["eastasian"]["fte_images"] = sum(cache.get(k) is None for k in ea_keys)
     return out
@@ -545,6 +569,15 @@ def render_verification(v: dict[str, Any]) -> list[str]:
         lines.append(f"| {k} | " + " | ".join(
             f"{_f(v['weights'][st][k]['eer'], True)} / {_f(v['weights'][st][k]['tar_at_far_0.001'], True)} / "
             f"{_f(v['weights'][st][k]['tar_at_pass'], True)} / {v['weights'][st][k]['impostor_passed']}" for st in sets) + " |")
+    if "weights_at_eastasian_far" in v:
+        lines.append("")
+        lines.append(f"Fusion weight at the stated operating point (largest pass score with East-Asian FAR <= "
+                     f"{EASTASIAN_FAR_TARGET:.1%}): threshold, TAR and impostors passed on each set")
+        lines.append("| w | pass score | East-Asian TAR (impostors passed) | colour TAR (impostors passed) |")
+        lines.append("|---|---|---|---|")
+        for w, m in v["weights_at_eastasian_far"].items():
+            lines.append(f"| {w} | {_f(m['threshold'])} | {_f(m['ref_tar'], True)} ({m['ref_impostor_passed']}) | "
+                         f"{_f(m['other_tar'], True)} ({m['other_impostor_passed']}) |")
     lines.append("")
     lines.append("Fused-score operating points (TAR / FAR, impostors passed) at the shipped weight")
     lines.append("| set | " + " | ".join(f"<= {t:g}" for t in FUSION_POINTS) + " |")
