@@ -14,9 +14,12 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+import vision
 from flows import notify
+from flows.face_templates import add_template
 from flows.cycles import apply_pass
 from storage import audit
+from storage.objects import ObjectStoreError
 from storage.models import (
     Attempt,
     AttemptStatus,
@@ -48,7 +51,11 @@ def score_rows(scores: dict) -> list[tuple[str, str]]:
         if key not in scores:
             continue
         value = scores[key]
-        if isinstance(value, list):
+        if key == "match_template_source":
+            value = zh.TEMPLATE_SOURCES.get(str(value), str(value))
+        elif key == "match_review_why" and isinstance(value, list):
+            value = zh.LIST_SEP.join(zh.MATCH_REVIEW_WHY.get(v, str(v)) for v in value) or zh.NONE_WORD
+        elif isinstance(value, list):
             value = zh.LIST_SEP.join(ACTION_WORDS.get(v, str(v)) for v in value) or zh.NONE_WORD
         elif isinstance(value, float):
             value = f"{value:.2f}"
@@ -78,11 +85,17 @@ def queue(session: Session, agency_id: int, region_ids: list[int] | None, status
 
 
 def load(session: Session, attempt_id: str, agency_id: int, region_ids: list[int] | None):
-    """(attempt, retiree, active photo) if the attempt is the viewer's to see, else ReviewError('not_found')."""
+    """(attempt, retiree, photo) if the attempt is the viewer's to see, else ReviewError('not_found').
+    The photo is the template the video matched best (``match_template_photo_id``), else the
+    newest active one."""
     attempt = session.get(Attempt, attempt_id)
     retiree = session.get(Retiree, attempt.retiree_id) if attempt else None
     if retiree is None or retiree.agency_id != agency_id or (region_ids and retiree.region_id not in region_ids):
         raise ReviewError("not_found")
+    matched_id = (attempt.scores or {}).get("match_template_photo_id")
+    matched = session.get(EnrollmentPhoto, matched_id) if isinstance(matched_id, int) else None
+    if matched is not None and matched.retiree_id == retiree.id:
+        return attempt, retiree, matched
     photo = session.scalar(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree.id,
                                                          EnrollmentPhoto.active.is_(True))
                            .order_by(EnrollmentPhoto.id.desc()).limit(1))
@@ -123,6 +136,7 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
         audit.record(session, "admin", "review.approve", actor_id=admin_id, target_kind="attempt",
                      target_id=attempt_id, retiree_id=retiree.id, certification_id=certification.id,
                      back_pay_months=effect.back_pay_months)
+        enrol_best_frame(services, session, attempt, "review_approval", "admin", admin_id)
         openid, name, retiree_id = _recorder_openid(session, attempt), retiree.name, retiree.id
     if openid:
         fields = notify.review_result_fields(name, True)
@@ -130,6 +144,25 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
                               dedupe_key=f"review:{attempt_id}")
     log.info("review approved", extra={"attempt_id": attempt_id, "back_pay_months": effect.back_pay_months})
     return effect
+
+
+def enrol_best_frame(services, session: Session, attempt: Attempt, source: str, actor_kind: str, actor_id) -> None:
+    """A supervised certification: its best frame becomes an extra template when it passes
+    enrollment's face checks (the agency photo stays the anchor). Never blocks the decision."""
+    if not attempt.best_frame_key:
+        return
+    try:
+        jpeg = services.objects.get_bytes(attempt.best_frame_key)
+    except ObjectStoreError:
+        log.warning("best frame unreadable; no template added", extra={"attempt_id": attempt.id})
+        return
+    res = vision.frame_template(jpeg, services.vision_config, services.vision_models)
+    if not res.ok:
+        audit.record(session, actor_kind, "template.not_added", actor_id=actor_id, target_kind="attempt",
+                     target_id=attempt.id, retiree_id=attempt.retiree_id, reasons=res.reasons)
+        return
+    add_template(session, attempt.retiree_id, res.template, source, attempt.best_frame_key, res.quality,
+                 "+".join(sorted(res.models))[:64], actor_kind=actor_kind, actor_id=actor_id, attempt_id=attempt.id)
 
 
 def reject(services, attempt_id: str, admin_id: int, agency_id: int, region_ids: list[int] | None,

@@ -238,3 +238,21 @@ def _pose_on_crop(rgb: np.ndarray, box: FaceBox, models: VisionModels) -> dict[s
         "ear": (eye_aspect_ratio(pts, EYE_R) + eye_aspect_ratio(pts, EYE_L)) / 2,
         "five": five_points(pts) / crop_scale + np.array([x1, y1], np.float64),
     }
+
+
+#: A certification frame is an analysis frame (long side <= 640 px), not an agency scan:
+#: the photo-size gate is lowered, every face-quality gate of enrollment still applies.
+FRAME_MIN_LONG_SIDE = 320
+FRAME_MIN_SHORT_SIDE = 240
+
+
+def frame_template(
+    image: bytes | str | os.PathLike | np.ndarray,
+    config: VisionConfig | None = None,
+    models: VisionModels | None = None,
+) -> EnrollmentResult:
+    """Enrollment of a certification's best frame (a supervised certification's extra
+    template): the checks of ``enroll_photo`` with the frame-size limits above."""
+    config = (config or VisionConfig()).with_overrides(enroll_min_long_side=FRAME_MIN_LONG_SIDE,
+                                                       enroll_min_short_side=FRAME_MIN_SHORT_SIDE)
+    return enroll_photo(image, config, models)

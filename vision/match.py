@@ -144,7 +144,7 @@ def match_faces(frames: Sequence[FrameFace], templates: Sequence[FaceTemplate], 
         why = ["one_model_only"] + [f"missing_{m}" for m in missing]
         if any(t.sface is None for t in templates):
             why.append("template_without_sface")
-        return MatchResult("review", "match_uncertain", None, [], None, why, per_model)
+        return MatchResult("review", "match_uncertain", None, [], _one_model_best(frames, templates), why, per_model)
 
     scores = [s for s, _ in best]
     score = float(np.median(scores))
@@ -163,6 +163,18 @@ def match_faces(frames: Sequence[FrameFace], templates: Sequence[FaceTemplate], 
         if flags:
             return MatchResult("review", "match_uncertain", score, scores, template_index, flags, per_model)
     return MatchResult("fail", "not_same_person", score, scores, template_index, why, per_model)
+
+
+def _one_model_best(frames: Sequence[FrameFace], templates: Sequence[FaceTemplate]) -> int | None:
+    """The template the one available model finds closest (reported, never decisive)."""
+    best: tuple[float, int] | None = None
+    for f in frames:
+        for i, t in enumerate(templates):
+            d, c = pair_scores(f, t)
+            s = scaled_dlib(d) if d is not None else scaled_sface(c) if c is not None else None
+            if s is not None and (best is None or s < best[0]):
+                best = (s, i)
+    return best[1] if best else None
 
 
 def needs_another_frame(face: FrameFace, templates: Sequence[FaceTemplate], config: VisionConfig) -> bool:

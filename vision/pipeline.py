@@ -70,6 +70,9 @@ class Verdict:
     cpu_timings: dict[str, float] = field(default_factory=dict)
     challenge: list[str] = field(default_factory=list)
     video: dict[str, Any] = field(default_factory=dict)
+    #: Template (vision.templates bytes) of the best embedded frame, when both face models
+    #: ran on it: what a supervised or strong certification may enrol as an extra template.
+    best_frame_template: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record (no image bytes)."""
@@ -84,6 +87,7 @@ class Verdict:
             "cpu_timings": {k: round(v, 4) for k, v in self.cpu_timings.items()},
             "challenge": list(self.challenge),
             "video": _jsonable(self.video),
+            "has_best_frame_template": self.best_frame_template is not None,
         }
 
 
@@ -338,6 +342,7 @@ def analyze_video(
     scores: dict[str, Any] = {}
     video_info: dict[str, Any] = {}
     best_jpeg: bytes | None = None
+    best_template: list[bytes] = []
 
     def finish() -> Verdict:
         timer.wall["total"] = time.perf_counter() - t_all_w
@@ -369,6 +374,7 @@ def analyze_video(
             cpu_timings=dict(timer.cpu),
             challenge=ch,
             video=video_info,
+            best_frame_template=best_template[0] if best_template else None,
         )
         log.info(
             "vision verdict=%s reasons=%s challenge=%s total=%.2fs",
@@ -403,6 +409,9 @@ def analyze_video(
 
     with timer.stage("judge"):
         _judge(ev, ch, tmpl, config, models, reasons, scores)
+        if ev.embeddings and ev.embeddings[0][1].dlib is not None and ev.embeddings[0][1].sface is not None:
+            f = ev.embeddings[0][1]
+            best_template.append(FaceTemplate(dlib=f.dlib, sface=f.sface, quality=f.quality).to_bytes())
         if ev.best_pos is not None:
             rgb = decoded.frames[ev.best_pos].rgb
             ok, buf = cv2.imencode(

@@ -1,0 +1,82 @@
+"""Templates that age with the person: enrol a supervised certification's best frame, refresh
+after a strong pass (rules in certification/templates.py). Every change is audited.
+
+Called inside the transaction of the use case that certified the person (review approval,
+automatic pass), so the template and the certification are recorded together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certification.templates import (
+    REFRESH_SOURCE,
+    TemplateInfo,
+    TemplatePolicy,
+    may_refresh,
+    refresh_replaces,
+    strong_pass,
+    to_retire,
+)
+from storage import audit
+from storage.models import EnrollmentPhoto
+
+log = logging.getLogger("lifecert.flows.templates")
+
+
+def active_templates(session: Session, retiree_id: int) -> list[EnrollmentPhoto]:
+    """The retiree's active templates, in the order matching sees them (by id)."""
+    return list(session.scalars(select(EnrollmentPhoto).where(
+        EnrollmentPhoto.retiree_id == retiree_id, EnrollmentPhoto.active.is_(True),
+        EnrollmentPhoto.template.is_not(None)).order_by(EnrollmentPhoto.id)))
+
+
+def _infos(photos: list[EnrollmentPhoto]) -> list[TemplateInfo]:
+    return [TemplateInfo(p.id, p.source, p.created_at.date()) for p in photos]
+
+
+def _retire(session: Session, photo: EnrollmentPhoto, why: str, actor_kind: str, actor_id) -> None:
+    photo.active = False
+    audit.record(session, actor_kind, "template.retire", actor_id=actor_id, target_kind="enrollment_photo",
+                 target_id=photo.id, retiree_id=photo.retiree_id, why=why)
+
+
+def add_template(session: Session, retiree_id: int, template: bytes, source: str, object_key: str,
+                 quality: dict, model: str | None, *, actor_kind: str, actor_id, attempt_id: str,
+                 policy: TemplatePolicy = TemplatePolicy()) -> EnrollmentPhoto:
+    """Add an extra template (never an anchor) and retire extras beyond the cap."""
+    photo = EnrollmentPhoto(retiree_id=retiree_id, object_key=object_key, template=template, template_model=model,
+                            quality=quality, source=source, active=True)
+    session.add(photo)
+    session.flush()
+    audit.record(session, actor_kind, "template.add", actor_id=actor_id, target_kind="enrollment_photo",
+                 target_id=photo.id, retiree_id=retiree_id, source=source, attempt_id=attempt_id)
+    photos = active_templates(session, retiree_id)
+    for pid in to_retire(_infos(photos), policy):
+        _retire(session, next(p for p in photos if p.id == pid), "cap", actor_kind, actor_id)
+    return photo
+
+
+def refresh_after_pass(session: Session, retiree_id: int, scores: dict, template: bytes | None, object_key: str | None,
+                       model: str | None, attempt_id: str, today: dt.date,
+                       policy: TemplatePolicy = TemplatePolicy()) -> EnrollmentPhoto | None:
+    """After an automatic pass: with a strong match and strong liveness, and no extra
+    template added within a year, the best frame takes the place of the newest extra
+    template (or becomes the first one). Returns the new template, or None."""
+    if template is None or not object_key or not strong_pass(scores, policy):
+        return None
+    photos = active_templates(session, retiree_id)
+    infos = _infos(photos)
+    if not may_refresh(infos, today, policy):
+        return None
+    replaced = refresh_replaces(infos)
+    if replaced is not None:
+        _retire(session, next(p for p in photos if p.id == replaced), "refreshed", "system", None)
+    new = add_template(session, retiree_id, template, REFRESH_SOURCE, object_key, {}, model,
+                       actor_kind="system", actor_id=None, attempt_id=attempt_id, policy=policy)
+    log.info("template refreshed", extra={"attempt_id": attempt_id, "replaced": replaced})
+    return new

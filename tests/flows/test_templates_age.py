@@ -1,0 +1,101 @@
+"""Templates that age with the person, with the real models: a reviewer's approval enrols the
+certification's best frame, and the next certification matches that template (the review page
+names it); the agency photo stays the anchor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+import vision
+from bootstrap import build_services
+from certification.cycle import HARBIN
+from flows import review
+from flows.verification import verify_attempt
+from storage.db import upgrade
+from storage.models import (
+    AdminRole,
+    AdminUser,
+    Agency,
+    Attempt,
+    AuditLog,
+    Challenge,
+    EnrollmentPhoto,
+    PensionStatus,
+    Retiree,
+)
+from tests.conftest import make_settings
+from tests.idnumbers import make_id
+from vision.clipmaker import read_frames
+from wording import zh
+
+CLIP, CHALLENGE = "lp_d12.mp4", ["blink", "open_mouth"]
+
+
+def _attempt(services, rid: int, video_key: str, sha: str) -> str:
+    with services.db.session() as s:
+        ch = Challenge(retiree_id=rid, actions=CHALLENGE, nonce=sha,
+                       expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10))
+        s.add(ch)
+        s.flush()
+        a = Attempt(retiree_id=rid, challenge_id=ch.id, video_key=video_key, video_sha256=sha)
+        s.add(a)
+        s.flush()
+        return a.id
+
+
+def test_a_reviewers_approval_adds_a_template_that_the_next_certification_uses(tmp_path, redis_url, shared_dir):
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, VISION_MODELS_DIR=str(shared_dir / "models"))
+    upgrade(settings.database_url)
+    services = build_services(settings)
+    clip = shared_dir / "testdata" / "videos" / CLIP
+    # the agency's photo was enrolled before SFace existed: a dlib-only template, which can
+    # only ever reach review (one model)
+    frames, _ = read_frames(clip, max_frames=1)
+    old = vision.enroll.embed_face_image(frames[0], services.vision_models, services.vision_config)
+    legacy = old.dlib.astype("<f4").tobytes()
+    number = make_id("230102", "19450101", "017")
+    with services.db.session() as s:
+        agency = Agency(code="harbin", name="哈尔滨市社保中心", cycle_policy=HARBIN.to_dict())
+        s.add(agency)
+        s.flush()
+        r = Retiree(agency_id=agency.id, name="李明", id_number_enc=b"x", id_number_index=number,
+                    id_number_masked=number[:4] + "*" * 10 + number[-4:], birth_date=dt.date(1945, 1, 1),
+                    pension_status=PensionStatus.active)
+        s.add(r)
+        s.flush()
+        s.add(EnrollmentPhoto(retiree_id=r.id, object_key="photos/anchor.jpg", template=legacy, source="zip_import"))
+        admin = AdminUser(username="rev", password_hash="x", role=AdminRole.reviewer, agency_id=agency.id)
+        s.add(admin)
+        s.flush()
+        rid, agency_id, admin_id = r.id, agency.id, admin.id
+    services.objects.put_bytes("videos/one.mp4", clip.read_bytes(), "video/mp4")
+
+    first = _attempt(services, rid, "videos/one.mp4", "sha-one")
+    assert verify_attempt(services, first) == "review"
+    with services.db.session() as s:
+        a = s.get(Attempt, first)
+        assert a.reasons == ["match_uncertain"] and "template_without_sface" in a.scores["match_review_why"]
+        assert a.scores["match_template_source"] == "zip_import" and a.best_frame_key
+
+    review.approve(services, first, admin_id, agency_id, None)
+    with services.db.session() as s:
+        photos = list(s.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == rid).order_by(EnrollmentPhoto.id)))
+        assert [(p.source, p.active) for p in photos] == [("zip_import", True), ("review_approval", True)]
+        added = photos[1]
+        assert vision.templates.parse_template(added.template).sface is not None
+        assert "template.add" in set(s.scalars(select(AuditLog.action)))
+        added_id = added.id
+
+    services.objects.put_bytes("videos/two.mp4", clip.read_bytes(), "video/mp4")
+    second = _attempt(services, rid, "videos/two.mp4", "sha-two")
+    assert verify_attempt(services, second) == "passed"
+    with services.db.session() as s:
+        a = s.get(Attempt, second)
+        assert a.scores["match_template_photo_id"] == added_id
+        _attempt_row, _retiree, shown = review.load(s, second, agency_id, None)
+        assert shown.id == added_id  # the review page shows the template that matched
+        rows = dict(review.score_rows(a.scores))
+        assert rows[zh.SCORE_LABELS["match_template_source"]] == zh.TEMPLATE_SOURCES["review_approval"]
+    services.db.engine.dispose()
