@@ -99,3 +99,36 @@ def test_a_reviewers_approval_adds_a_template_that_the_next_certification_uses(t
         rows = dict(review.score_rows(a.scores))
         assert rows[zh.SCORE_LABELS["match_template_source"]] == zh.TEMPLATE_SOURCES["review_approval"]
     services.db.engine.dispose()
+
+
+def test_a_strong_pass_refreshes_once_a_year_and_never_touches_the_anchor(tmp_path, redis_url, shared_dir):
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, VISION_MODELS_DIR=str(shared_dir / "models"))
+    upgrade(settings.database_url)
+    services = build_services(settings)
+    clip = shared_dir / "testdata" / "videos" / CLIP
+    frames, _ = read_frames(clip, max_frames=1)
+    anchor = vision.enroll.embed_face_image(frames[0], services.vision_models, services.vision_config).to_bytes()
+    number = make_id("230102", "19450101", "025")
+    with services.db.session() as s:
+        agency = Agency(code="harbin", name="哈尔滨市社保中心", cycle_policy=HARBIN.to_dict())
+        s.add(agency)
+        s.flush()
+        r = Retiree(agency_id=agency.id, name="李明", id_number_enc=b"x", id_number_index=number,
+                    id_number_masked=number[:4] + "*" * 10 + number[-4:], birth_date=dt.date(1945, 1, 1),
+                    pension_status=PensionStatus.active)
+        s.add(r)
+        s.flush()
+        s.add(EnrollmentPhoto(retiree_id=r.id, object_key="photos/anchor.jpg", template=anchor, source="zip_import"))
+        rid = r.id
+    for n in ("one", "two"):
+        services.objects.put_bytes(f"videos/{n}.mp4", clip.read_bytes(), "video/mp4")
+        assert verify_attempt(services, _attempt(services, rid, f"videos/{n}.mp4", f"sha-{n}")) == "passed"
+    with services.db.session() as s:
+        photos = list(s.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == rid).order_by(EnrollmentPhoto.id)))
+        # the first pass was strong (same face): one refresh template; the second, the same day, adds none
+        assert [(p.source, p.active) for p in photos] == [("zip_import", True), ("refresh", True)], \
+            [(p.source, p.active) for p in photos]
+        assert photos[1].object_key.startswith("frames/")
+        adds = list(s.scalars(select(AuditLog).where(AuditLog.action == "template.add")))
+        assert len(adds) == 1 and adds[0].detail["source"] == "refresh"
+    services.db.engine.dispose()
