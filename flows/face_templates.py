@@ -22,6 +22,7 @@ from certification.templates import (
     strong_pass,
     to_retire,
 )
+import vision
 from storage import audit
 from storage.models import EnrollmentPhoto
 
@@ -80,3 +81,17 @@ def refresh_after_pass(session: Session, retiree_id: int, scores: dict, template
                        actor_kind="system", actor_id=None, attempt_id=attempt_id, policy=policy)
     log.info("template refreshed", extra={"attempt_id": attempt_id, "replaced": replaced})
     return new
+
+
+def enrol_image(services, session: Session, retiree_id: int, jpeg: bytes, object_key: str, source: str,
+                actor_kind: str, actor_id, ref_id: str) -> EnrollmentPhoto | None:
+    """A supervised certification's picture becomes an extra template when it passes
+    enrollment's face checks (``vision.frame_template``); otherwise the refusal is audited.
+    Never raises for a bad picture: the certification itself stands."""
+    res = vision.frame_template(jpeg, services.vision_config, services.vision_models)
+    if not res.ok:
+        audit.record(session, actor_kind, "template.not_added", actor_id=actor_id, target_kind="retiree",
+                     target_id=retiree_id, source=source, ref=ref_id, reasons=res.reasons)
+        return None
+    return add_template(session, retiree_id, res.template, source, object_key, res.quality,
+                        "+".join(sorted(res.models))[:64], actor_kind=actor_kind, actor_id=actor_id, attempt_id=ref_id)

@@ -14,9 +14,8 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-import vision
 from flows import notify
-from flows.face_templates import add_template
+from flows.face_templates import enrol_image
 from flows.cycles import apply_pass
 from storage import audit
 from storage.objects import ObjectStoreError
@@ -147,8 +146,7 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
 
 
 def enrol_best_frame(services, session: Session, attempt: Attempt, source: str, actor_kind: str, actor_id) -> None:
-    """A supervised certification: its best frame becomes an extra template when it passes
-    enrollment's face checks (the agency photo stays the anchor). Never blocks the decision."""
+    """A reviewer vouched for this certification: its best frame may become an extra template."""
     if not attempt.best_frame_key:
         return
     try:
@@ -156,13 +154,8 @@ def enrol_best_frame(services, session: Session, attempt: Attempt, source: str, 
     except ObjectStoreError:
         log.warning("best frame unreadable; no template added", extra={"attempt_id": attempt.id})
         return
-    res = vision.frame_template(jpeg, services.vision_config, services.vision_models)
-    if not res.ok:
-        audit.record(session, actor_kind, "template.not_added", actor_id=actor_id, target_kind="attempt",
-                     target_id=attempt.id, retiree_id=attempt.retiree_id, reasons=res.reasons)
-        return
-    add_template(session, attempt.retiree_id, res.template, source, attempt.best_frame_key, res.quality,
-                 "+".join(sorted(res.models))[:64], actor_kind=actor_kind, actor_id=actor_id, attempt_id=attempt.id)
+    enrol_image(services, session, attempt.retiree_id, jpeg, attempt.best_frame_key, source, actor_kind, actor_id,
+                attempt.id)
 
 
 def reject(services, attempt_id: str, admin_id: int, agency_id: int, region_ids: list[int] | None,

@@ -132,3 +132,34 @@ def test_a_strong_pass_refreshes_once_a_year_and_never_touches_the_anchor(tmp_pa
         adds = list(s.scalars(select(AuditLog).where(AuditLog.action == "template.add")))
         assert len(adds) == 1 and adds[0].detail["source"] == "refresh"
     services.db.engine.dispose()
+
+
+def test_an_on_site_certification_with_a_photo_adds_a_template(tmp_path, redis_url, shared_dir):
+    import cv2
+
+    from flows import channels
+
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, VISION_MODELS_DIR=str(shared_dir / "models"))
+    upgrade(settings.database_url)
+    services = build_services(settings)
+    frames, _ = read_frames(shared_dir / "testdata" / "videos" / CLIP, max_frames=1)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frames[0], cv2.COLOR_RGB2BGR))
+    number = make_id("230102", "19450101", "033")
+    with services.db.session() as s:
+        agency = Agency(code="harbin", name="哈尔滨市社保中心", cycle_policy=HARBIN.to_dict())
+        s.add(agency)
+        s.flush()
+        r = Retiree(agency_id=agency.id, name="李明", id_number_enc=b"x", id_number_index=number,
+                    id_number_masked=number[:4] + "*" * 10 + number[-4:], birth_date=dt.date(1945, 1, 1),
+                    pension_status=PensionStatus.active)
+        s.add(r)
+        admin = AdminUser(username="staff", password_hash="x", role=AdminRole.staff, agency_id=agency.id)
+        s.add(admin)
+        s.flush()
+        s.add(EnrollmentPhoto(retiree_id=r.id, object_key="photos/anchor.jpg", template=b"\0" * 512, source="zip_import"))
+        channels.record_certification(s, r, "on_site", dt.date.today(), admin.id, photo=buf.tobytes(), services=services)
+        channels.record_certification(s, r, "by_mail", dt.date.today(), admin.id, photo=buf.tobytes(), services=services)
+        s.flush()
+        photos = list(s.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == r.id).order_by(EnrollmentPhoto.id)))
+        assert [p.source for p in photos] == ["zip_import", "onsite"]  # by mail: nobody saw the face
+    services.db.engine.dispose()
