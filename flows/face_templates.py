@@ -17,12 +17,14 @@ from certification.templates import (
     REFRESH_SOURCE,
     TemplateInfo,
     TemplatePolicy,
+    is_anchor,
     may_refresh,
     refresh_replaces,
     strong_pass,
     to_retire,
 )
 import vision
+import vision.templates
 from storage import audit
 from storage.models import EnrollmentPhoto
 
@@ -95,3 +97,40 @@ def enrol_image(services, session: Session, retiree_id: int, jpeg: bytes, object
         return None
     return add_template(session, retiree_id, res.template, source, object_key, res.quality,
                         "+".join(sorted(res.models))[:64], actor_kind=actor_kind, actor_id=actor_id, attempt_id=ref_id)
+
+
+def reembed_anchor_photos(services, limit: int | None = None) -> dict[str, int]:
+    """Templates made before SFace (dlib only) can reach "review" at best. Enrol their stored
+    photo again so the template holds both descriptors; returns counts. Photos that no
+    longer pass enrollment keep their old template (still review-only) and are audited."""
+    counts = {"reembedded": 0, "failed": 0, "missing_photo": 0, "already": 0}
+    with services.db.session() as session:
+        photos = list(session.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.active.is_(True),
+                                                                    EnrollmentPhoto.template.is_not(None))))
+        for photo in photos:
+            if limit is not None and counts["reembedded"] >= limit:
+                break
+            try:
+                if vision.templates.parse_template(photo.template).sface is not None:
+                    counts["already"] += 1
+                    continue
+            except ValueError:
+                pass  # unreadable template: enrol again
+            try:
+                data = services.objects.get_bytes(photo.object_key)
+            except Exception:  # noqa: BLE001 - any store error: the photo is not there
+                counts["missing_photo"] += 1
+                continue
+            enrol = vision.enroll_photo if is_anchor(photo.source) else vision.frame_template
+            res = enrol(data, services.vision_config, services.vision_models)
+            if not res.ok:
+                counts["failed"] += 1
+                audit.record(session, "system", "template.reembed_failed", target_kind="enrollment_photo",
+                             target_id=photo.id, retiree_id=photo.retiree_id, reasons=res.reasons)
+                continue
+            photo.template = res.template
+            photo.quality = res.quality
+            audit.record(session, "system", "template.reembed", target_kind="enrollment_photo", target_id=photo.id,
+                         retiree_id=photo.retiree_id)
+            counts["reembedded"] += 1
+    return counts

@@ -163,3 +163,34 @@ def test_an_on_site_certification_with_a_photo_adds_a_template(tmp_path, redis_u
         photos = list(s.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == r.id).order_by(EnrollmentPhoto.id)))
         assert [p.source for p in photos] == ["zip_import", "onsite"]  # by mail: nobody saw the face
     services.db.engine.dispose()
+
+
+def test_templates_made_before_sface_are_enrolled_again_from_their_photo(tmp_path, redis_url, shared_dir):
+    from flows.face_templates import reembed_anchor_photos
+
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, VISION_MODELS_DIR=str(shared_dir / "models"),
+                             VISION_ENROLL_MIN_LONG_SIDE="200", VISION_ENROLL_MIN_SHORT_SIDE="150")
+    upgrade(settings.database_url)
+    services = build_services(settings)
+    photo = (shared_dir / "testdata" / "faces" / "obama" / "obama.jpg").read_bytes()
+    services.objects.put_bytes("photos/obama.jpg", photo, "image/jpeg")
+    old = vision.enroll.embed_face_image(photo, services.vision_models, services.vision_config)
+    number = make_id("230102", "19450101", "041")
+    with services.db.session() as s:
+        agency = Agency(code="harbin", name="哈尔滨市社保中心", cycle_policy=HARBIN.to_dict())
+        s.add(agency)
+        s.flush()
+        r = Retiree(agency_id=agency.id, name="李明", id_number_enc=b"x", id_number_index=number,
+                    id_number_masked=number[:4] + "*" * 10 + number[-4:], birth_date=dt.date(1945, 1, 1),
+                    pension_status=PensionStatus.active)
+        s.add(r)
+        s.flush()
+        s.add(EnrollmentPhoto(retiree_id=r.id, object_key="photos/obama.jpg", template=old.dlib.astype("<f4").tobytes(),
+                              source="zip_import"))
+        s.add(EnrollmentPhoto(retiree_id=r.id, object_key="photos/gone.jpg", template=b"\0" * 512, source="zip_import"))
+    assert reembed_anchor_photos(services) == {"reembedded": 1, "failed": 0, "missing_photo": 1, "already": 0}
+    assert reembed_anchor_photos(services) == {"reembedded": 0, "failed": 0, "missing_photo": 1, "already": 1}
+    with services.db.session() as s:
+        t = s.scalar(select(EnrollmentPhoto.template).where(EnrollmentPhoto.object_key == "photos/obama.jpg"))
+        assert vision.templates.parse_template(t).sface is not None
+    services.db.engine.dispose()
