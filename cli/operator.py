@@ -19,6 +19,7 @@ from certification import cycle
 from flows.campaigns import plan_automatic
 from flows.cycle_run import run_cycle
 from flows.demo import seed_demo
+from flows.face_templates import reembed_anchor_photos
 from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
@@ -154,6 +155,13 @@ def register_cli(app: Flask) -> None:
                                                       kept=c.kept, in_file=c.in_file))
         click.echo(zh.ROSTER_REPORT.format(created=report.created, updated=report.updated, unchanged=report.unchanged,
                                            errors=len(report.errors)))
+
+    @app.cli.command("reembed-templates")
+    @click.option("--limit", type=int, default=None, help="at most this many photos this run")
+    def reembed_templates_cmd(limit: int | None) -> None:
+        """Enrol again every active photo whose template was made before SFace (dlib only)."""
+        counts = reembed_anchor_photos(_services(), limit)
+        click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
     @app.cli.command("run-cycle")
     @click.option("--dry-run", is_flag=True, help="compute and report, write and send nothing")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from flows import notify
 from flows.cycles import apply_pass
+from flows.face_templates import enrol_image
 from storage import audit
 from storage.models import (
     Attempt,
@@ -35,6 +36,7 @@ from storage.models import (
     WeChatUser,
     utcnow,
 )
+from storage.objects import ObjectStoreError
 from wording import zh
 from wording.zh import reason_text
 
@@ -54,7 +56,11 @@ def score_rows(scores: dict) -> list[tuple[str, str]]:
         if key not in scores:
             continue
         value = scores[key]
-        if isinstance(value, list):
+        if key == "match_template_source":
+            value = zh.TEMPLATE_SOURCES.get(str(value), str(value))
+        elif key == "match_review_why" and isinstance(value, list):
+            value = zh.LIST_SEP.join(zh.MATCH_REVIEW_WHY.get(v, str(v)) for v in value) or zh.NONE_WORD
+        elif isinstance(value, list):
             value = zh.LIST_SEP.join(ACTION_WORDS.get(v, str(v)) for v in value) or zh.NONE_WORD
         elif isinstance(value, float):
             value = f"{value:.2f}"
@@ -96,11 +102,17 @@ def queue(session: Session, agency_id: int, region_ids: list[int] | None, status
 
 
 def load(session: Session, attempt_id: str, agency_id: int, region_ids: list[int] | None):
-    """(attempt, retiree, active photo) if the attempt is the viewer's to see, else ReviewError('not_found')."""
+    """(attempt, retiree, photo) if the attempt is the viewer's to see, else ReviewError('not_found').
+    The photo is the template the video matched best (``match_template_photo_id``), else the
+    newest active one."""
     attempt = session.get(Attempt, attempt_id)
     retiree = session.get(Retiree, attempt.retiree_id) if attempt else None
     if retiree is None or retiree.agency_id != agency_id or (region_ids and retiree.region_id not in region_ids):
         raise ReviewError("not_found")
+    matched_id = (attempt.scores or {}).get("match_template_photo_id")
+    matched = session.get(EnrollmentPhoto, matched_id) if isinstance(matched_id, int) else None
+    if matched is not None and matched.retiree_id == retiree.id:
+        return attempt, retiree, matched
     photo = session.scalar(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree.id,
                                                          EnrollmentPhoto.active.is_(True))
                            .order_by(EnrollmentPhoto.id.desc()).limit(1))
@@ -149,6 +161,7 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
         audit.record(session, "admin", "review.approve", actor_id=admin_id, target_kind="attempt",
                      target_id=attempt_id, retiree_id=retiree.id, certification_id=certification.id,
                      back_pay_months=effect.back_pay_months)
+        enrol_best_frame(services, session, attempt, "review_approval", "admin", admin_id)
         openid, name, retiree_id = _recorder_openid(session, attempt), retiree.name, retiree.id
     if openid:
         fields = notify.review_result_fields(name, True)
@@ -156,6 +169,19 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
                               dedupe_key=f"review:{attempt_id}")
     log.info("review approved", extra={"attempt_id": attempt_id, "back_pay_months": effect.back_pay_months})
     return effect
+
+
+def enrol_best_frame(services, session: Session, attempt: Attempt, source: str, actor_kind: str, actor_id) -> None:
+    """A reviewer vouched for this certification: its best frame may become an extra template."""
+    if not attempt.best_frame_key:
+        return
+    try:
+        jpeg = services.objects.get_bytes(attempt.best_frame_key)
+    except ObjectStoreError:
+        log.warning("best frame unreadable; no template added", extra={"attempt_id": attempt.id})
+        return
+    enrol_image(services, session, attempt.retiree_id, jpeg, attempt.best_frame_key, source, actor_kind, actor_id,
+                attempt.id)
 
 
 def reject(services, attempt_id: str, admin_id: int, agency_id: int, region_ids: list[int] | None,

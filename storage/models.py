@@ -156,10 +156,10 @@ class EnrollmentPhoto(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     retiree_id: Mapped[int] = mapped_column(ForeignKey("retiree.id"), index=True)
     object_key: Mapped[str] = mapped_column(String(255))
-    template: Mapped[bytes | None] = mapped_column(LargeBinary)  # 128 float32, little-endian
+    template: Mapped[bytes | None] = mapped_column(LargeBinary)  # vision.templates bytes (dlib + SFace + quality)
     template_model: Mapped[str | None] = mapped_column(String(64))
     quality: Mapped[dict] = mapped_column(default=dict)
-    source: Mapped[str] = mapped_column(String(32))  # zip_import / console / certification
+    source: Mapped[str] = mapped_column(String(32))  # anchors: zip_import / console; extras: review_approval / onsite / home_visit / refresh (certification.templates)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -226,13 +226,30 @@ NO_CYCLE = ("尚未设置认证周期", "请先用 flask create-agency 设置本
 REJECT_REASONS = ("和登记照片不是同一人", "不是本人现场拍摄", "画面不清楚请重新认证", "请到社区服务站现场认证")
 # The vision verdict's scores a reviewer can weigh, in the order they matter, with what the number means.
 SCORE_LABELS: dict[str, str] = {
-    "match_distance": "人脸比对距离（越小越像；0.55以下自动通过，0.60以上不是同一人）",
+    "match_score": "人脸比对分数（两个模型合算，越小越像；0.95以下自动通过，1.10以上不是同一人）",
+    "match_template_source": "比上的登记照",
+    "match_review_why": "转人工的原因",
+    "match_distance": "dlib比对距离（越小越像；仅供参考）",
+    "match_sface_cosine": "SFace相似度（越大越像；0.363以上算像）",
     "spoof_live_score": "真人分数（0–1，越大越像真人现场拍摄）",
     "parallax": "转头时的立体感（照片翻拍接近0）",
     "missing_actions": "没有做到的动作",
     "face_fraction": "拍到脸的画面比例",
     "face_luma": "脸部亮度",
     "face_sharpness": "清晰度",
+}
+# Where an enrolled face template came from (storage EnrollmentPhoto.source).
+TEMPLATE_SOURCES: dict[str, str] = {
+    "zip_import": "机构登记照", "console": "机构登记照", "review_approval": "人工审核通过后加入的照片",
+    "onsite": "现场认证时加入的照片", "home_visit": "上门认证时加入的照片", "refresh": "自动认证时更新的照片",
+}
+# Why vision sent a face match to a person (vision.match ``match_review_why`` keys).
+MATCH_REVIEW_WHY: dict[str, str] = {
+    "borderline": "比对分数在临界区", "one_model_only": "只有一个比对模型可用", "missing_sface": "缺少SFace比对",
+    "missing_dlib": "缺少dlib比对", "template_without_sface": "登记照需重新录入",
+    "frame_face_small": "视频里脸太小", "frame_blurred": "视频模糊", "frame_dark": "视频太暗", "frame_bright": "视频太亮",
+    "frame_turned": "视频里脸是侧的", "photo_face_small": "登记照里脸太小", "photo_blurred": "登记照模糊",
+    "photo_dark": "登记照太暗", "photo_bright": "登记照太亮", "photo_turned": "登记照是侧脸",
 }
 # Challenge actions (certification.challenge / vision.liveness.ACTIONS).
 ACTIONS: dict[str, str] = {"blink": "眨眼", "turn_left": "向左转头", "turn_right": "向右转头", "open_mouth": "张嘴",

@@ -44,7 +44,7 @@ def test_approve_resumes_a_suspended_pension_and_tells_the_user(client, world):
     listing = client.get("/console/review").get_data(as_text=True)
     assert "王芳" in listing and "和登记的照片不像同一个人" in listing
     detail = client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
-    assert "人脸比对距离" in detail and "0.61" in detail and "actions" not in detail
+    assert "dlib比对距离" in detail and "0.61" in detail and "actions" not in detail
     assert client.get(f"/console/media/frame/{attempt_id}").data == b"\xff\xd8frame"
     response = post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve", "note": "电话核实"})
     assert response.status_code == 302
