@@ -13,6 +13,7 @@ import numpy as np
 
 from vision.detect import FaceBox
 
+
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Euclidean distance, the metric the dlib model was trained for (same person < 0.6)."""
     return float(np.linalg.norm(np.asarray(a, np.float64) - np.asarray(b, np.float64)))
@@ -27,9 +28,9 @@ def dlib_rect_from_box(box: FaceBox, width: int, height: int):
     top = box.y1 + 0.12 * box.height
     side = 0.5 * (box.width + (box.y2 - top))
     cy = (top + box.y2) / 2
-    l, t = int(round(cx - side / 2)), int(round(cy - side / 2))
+    left, t = int(round(cx - side / 2)), int(round(cy - side / 2))
     r, b = int(round(cx + side / 2)), int(round(cy + side / 2))
-    return dlib.rectangle(max(0, l), max(0, t), min(width - 1, r), min(height - 1, b))
+    return dlib.rectangle(max(0, left), max(0, t), min(width - 1, r), min(height - 1, b))
 
 
 class DlibEmbedder:

@@ -21,7 +21,7 @@ import numpy as np
 
 from vision.config import VisionConfig
 from vision.detect import FaceBox
-from vision.landmarks import eye_aspect_ratio, EYE_L, EYE_R, five_points, head_pose, nose_position
+from vision.landmarks import EYE_L, EYE_R, eye_aspect_ratio, five_points, head_pose, nose_position
 from vision.loading import VisionModels, load_models
 from vision.quality import luma_and_sharpness
 from vision.templates import FaceQuality, FaceTemplate

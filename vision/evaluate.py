@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from vision.clipmaker import read_frames
 from vision.config import VisionConfig
 from vision.enroll import PhotoUnreadable, embed_face_image, find_face, read_image
 from vision.liveness import ACTIONS
@@ -333,8 +334,6 @@ def evaluate_video_identity(clips: dict[str, tuple[str, list[FrameFace]]], root:
     """Every live clip against a template made from the first frame of every other
     identity's first clip (and its own identity, as the genuine check). ``clips``:
     file -> (subject, embedded frames of that clip)."""
-    from vision.clipmaker import read_frames
-
     templates: dict[str, FaceTemplate | None] = {}
     for file, (subject, _faces) in clips.items():
         if subject in templates:

@@ -13,7 +13,11 @@ import threading
 import time
 from pathlib import Path
 
+from vision.antispoof import MiniFASNet
 from vision.config import VisionConfig
+from vision.detect import UltraFaceDetector
+from vision.embedding import DlibEmbedder
+from vision.landmarks import FaceMeshTracker
 from vision.paddle.backend import (
     PaddleHubDetector,
     check_module_dir,
@@ -22,6 +26,7 @@ from vision.paddle.backend import (
     sface_runner,
 )
 from vision.registry import REGISTRY, STAGES, ModelStatus, verify_files
+from vision.sface import SFaceEmbedder
 
 log = logging.getLogger("lifecert.vision")
 
@@ -74,8 +79,6 @@ class VisionModels:
 
     def new_landmarker(self, static: bool = False):
         """A fresh Face Mesh graph (one per video; see FaceMeshTracker)."""
-        from vision.landmarks import FaceMeshTracker
-
         return FaceMeshTracker(static=static)
 
 
@@ -143,31 +146,19 @@ def _load_paddle_stage(stage: str, models: VisionModels, st: ModelStatus) -> Non
     if stage == "detector":
         models.detector = PaddleHubDetector(Path(st.paths[0]), threads)
     elif stage == "sface":
-        from vision.sface import SFaceEmbedder
-
         models.sface = SFaceEmbedder.from_runner(sface_runner(Path(st.paths[0]), threads))
     else:
-        from vision.antispoof import MiniFASNet
-
         models.antispoof = MiniFASNet.from_runners(minifasnet_runners([Path(p) for p in st.paths], threads))
 
 
 def _load_native_stage(stage: str, models: VisionModels, st: ModelStatus) -> None:
     if stage == "detector":
-        from vision.detect import UltraFaceDetector
-
         models.detector = UltraFaceDetector(st.paths[0])
     elif stage == "antispoof":
-        from vision.antispoof import MiniFASNet
-
         models.antispoof = MiniFASNet(list(zip([2.7, 4.0], st.paths)))
     elif stage == "embedding":
-        from vision.embedding import DlibEmbedder
-
         models.embedder = DlibEmbedder(st.paths[0], st.paths[1])
     elif stage == "sface":
-        from vision.sface import SFaceEmbedder
-
         models.sface = SFaceEmbedder(st.paths[0])
     elif stage == "landmarks":
         tracker = models.new_landmarker()

@@ -8,7 +8,16 @@ import sys
 
 from vision.fetch import fetch, main
 from vision.loading import RUNTIMES, VisionModels, load_models, runtime_for, verify_paddle_modules
-from vision.registry import EMBEDDING_STAGES, REGISTRY, STAGES, ModelFile, ModelSpec, ModelStatus, sha256_file, verify_files
+from vision.registry import (
+    EMBEDDING_STAGES,
+    REGISTRY,
+    STAGES,
+    ModelFile,
+    ModelSpec,
+    ModelStatus,
+    sha256_file,
+    verify_files,
+)
 
 __all__ = [
     "EMBEDDING_STAGES", "REGISTRY", "RUNTIMES", "STAGES", "ModelFile", "ModelSpec", "ModelStatus", "VisionModels",

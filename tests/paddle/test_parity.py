@@ -5,7 +5,6 @@ and decisions, and the same whole-pipeline verdicts on the test videos."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np

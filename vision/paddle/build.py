@@ -41,8 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from vision.paddle.backend import BUILD_FORMAT, check_module_dir, load_hub_module
 from vision.registry import REGISTRY, sha256_file
-from vision.paddle.backend import BUILD_FORMAT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BUILD_RECORD = "lifecert_build.json"
@@ -155,8 +155,6 @@ def verify_sface(module_dir: Path, src: Path) -> float:
     import cv2
     import numpy as np
 
-    from vision.paddle.backend import load_hub_module
-
     mod = load_hub_module(module_dir)
     rec = cv2.FaceRecognizerSF.create(str(src), "")
     rng = np.random.default_rng(20260505)
@@ -185,8 +183,6 @@ def verify_numerically(module_dir: Path, src: Path, shape: tuple[int, ...], name
     """Max abs difference between the module's raw outputs and onnxruntime on fixed inputs."""
     import numpy as np
     import onnxruntime as ort
-
-    from vision.paddle.backend import load_hub_module
 
     mod = load_hub_module(module_dir)
     opts = ort.SessionOptions()
@@ -269,8 +265,6 @@ def build_one(name: str, models_dir: Path, out: Path) -> dict:
 
 
 def is_built(out: Path, name: str) -> bool:
-    from vision.paddle.backend import check_module_dir
-
     return check_module_dir(out / name, expect_source_sha256=source_of(name).sha256) is None
 
 
