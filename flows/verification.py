@@ -115,7 +115,7 @@ def mark_running(services, attempt_id: str) -> None:
     with services.db.session() as session:
         session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(
             [AttemptStatus.queued, AttemptStatus.running, AttemptStatus.error])).values(
-            status=AttemptStatus.running, started_at=utcnow()))
+            status=AttemptStatus.running, started_at=utcnow(), runs=Attempt.runs + 1))
 
 
 def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: dt.datetime,
