@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import vision
 from flows.ports import Services
+from wording.zh import PHOTO_UNSAFE_PATH
 
 
 class Enrollment(Protocol):
@@ -31,6 +32,7 @@ PHOTO_REASONS: dict[str, str] = {
     "photo_unreadable": "照片文件打不开",
     "unsupported_type": "只支持 jpg、jpeg、png 照片",
     "bad_file_name": "文件名应为 姓名+身份证号，如 张三230102194603151234.jpg",
+    "unsafe_path": PHOTO_UNSAFE_PATH,
     "bad_id_number": "文件名里的身份证号不正确",
     "not_in_roster": "名单里没有这个身份证号，请先导入名单",
     "name_mismatch": "文件名里的姓名和名单不一致",

@@ -86,3 +86,20 @@ def advice_text(codes: Iterable[str]) -> str:
 
 def refusal_text(code: str) -> str:
     return REFUSALS.get(code, "出了点问题，请稍后再试")
+
+
+# --- outbox ---
+# Console import jobs that stopped on an error (flows/imports.py): what the progress page says.
+IMPORT_FAILED = "导入没有完成：{reason}。已导入的部分已保存，可以重新上传文件再试"
+IMPORT_FAILURE_REASONS = {
+    "store": "文件存储暂时不可用",
+    "database": "数据库暂时不可用",
+    "internal": "系统内部出错（{kind}）",
+}
+PHOTO_UNSAFE_PATH = "压缩包里的路径不安全（含 .. 或以 / 开头），已跳过"
+
+
+def import_failed_text(reason: str, kind: str = "") -> str:
+    """The progress page's line for an import job that raised ``kind`` (an exception class name)."""
+    return IMPORT_FAILED.format(reason=IMPORT_FAILURE_REASONS.get(reason, IMPORT_FAILURE_REASONS["internal"])
+                                .format(kind=kind))
