@@ -34,7 +34,7 @@ from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
 from storage.objects import ObjectStoreError
 from storage.personal_data import FieldCipher
-from wording.zh import import_failed_text
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
@@ -213,7 +213,7 @@ def _fail(services, job_key: str, exc: BaseException) -> None:
     log.exception("import job failed", extra={"job_key": job_key})
     try:
         progress.update(services.redis, job_key, state="failed",
-                        message=import_failed_text(_failure_reason(exc), type(exc).__name__))
+                        message=zh.import_failed_text(_failure_reason(exc), type(exc).__name__))
     except Exception:  # noqa: BLE001 - nowhere left to report to
         log.exception("could not record the import failure", extra={"job_key": job_key})
 
@@ -263,8 +263,8 @@ def _roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id:
               "errors": [{"line": e.line, "message": e.message} for e in report.errors[:2000]],
               "error_count": len(report.errors)}
     progress.update(redis, job_key, state="done", done=done, report=result,
-                    message=f"新增 {report.created} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
-                            f"有问题 {len(report.errors)} 行")
+                    message=zh.ROSTER_REPORT.format(created=report.created, updated=report.updated,
+                                                    unchanged=report.unchanged, errors=len(report.errors)))
     return result
 
 
@@ -296,7 +296,7 @@ def _photo_job(services, job_key: str, upload_key: str, agency_id: int, admin_id
         data = services.objects.get_bytes(upload_key)
         report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, dt.date.today(), tick)
     except zipfile.BadZipFile:
-        progress.update(redis, job_key, state="failed", message="文件不是有效的 ZIP 压缩包")
+        progress.update(redis, job_key, state="failed", message=zh.PHOTO_BAD_ZIP)
         return {"error": "bad_zip"}
     finally:
         services.objects.delete(upload_key)
@@ -305,6 +305,6 @@ def _photo_job(services, job_key: str, upload_key: str, agency_id: int, admin_id
                      enrolled=report.enrolled, rejected=len(report.rejects))
     result = report.to_dict()
     progress.update(redis, job_key, state="done", report=result,
-                    message=f"成功登记 {report.enrolled} 张，未通过 {len(report.rejects)} 张")
+                    message=zh.PHOTO_REPORT.format(enrolled=report.enrolled, rejected=len(report.rejects)))
     return result
 
