@@ -22,7 +22,7 @@ class Enrollment(Protocol):
 
 
 # Why a photo was refused, in the words agency staff use (vision reason keys).
-PHOTO_REASONS: dict[str, str] = {**zh.PHOTO_REASONS, "unsafe_path": zh.PHOTO_UNSAFE_PATH}
+PHOTO_REASONS: dict[str, str] = zh.PHOTO_REASONS
 
 
 def reason_words(codes: list[str]) -> str:

@@ -534,7 +534,6 @@ def refusal_text(code: str) -> str:
     return REFUSALS.get(code) or MESSAGES.get(code, UNKNOWN_REFUSAL)
 
 
-
 # --- outbox ---
 # Console import jobs that stopped on an error (flows/imports.py): what the progress page says.
 IMPORT_FAILED = "导入没有完成：{reason}。已导入的部分已保存，可以重新上传文件再试"
@@ -544,6 +543,7 @@ IMPORT_FAILURE_REASONS = {
     "internal": "系统内部出错（{kind}）",
 }
 PHOTO_UNSAFE_PATH = "压缩包里的路径不安全（含 .. 或以 / 开头），已跳过"
+PHOTO_REASONS["unsafe_path"] = PHOTO_UNSAFE_PATH  # a ZIP entry skipped for path traversal
 
 
 def import_failed_text(reason: str, kind: str = "") -> str:
