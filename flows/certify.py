@@ -21,6 +21,7 @@ from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from certification.attempts import AttemptPolicy, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
@@ -150,8 +151,13 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         raise FlowError("video_unusable")
     attempt.video_key = key
     attempt.video_sha256 = reader.sha256.hexdigest()
-    with services.db.session() as session:
-        session.add(attempt)
+    try:
+        with services.db.session() as session:
+            session.add(attempt)
+    except IntegrityError as exc:  # another upload to this challenge got there first (one attempt each)
+        services.objects.delete(key)  # no orphan video
+        log.info("second upload to one challenge refused", extra={"challenge_id": challenge_id})
+        raise FlowError("challenge_used") from exc
     log.info("video stored", extra={"attempt_id": attempt.id, "bytes": reader.size})
     return attempt
 

@@ -91,7 +91,8 @@ def api_upload(challenge_id: str):
         attempt = certify_flow.receive_upload(current_services(), challenge_id, g.user_id, request.stream,
                                               request.content_type or "", request.content_length)
     except FlowError as exc:
-        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415}.get(exc.code, 400)
+        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415,
+                  "challenge_used": 409}.get(exc.code, 400)
         return refusal(exc, status)
     return jsonify(attempt_id=attempt.id, status=attempt.status.value), 201
 

@@ -550,3 +550,7 @@ def import_failed_text(reason: str, kind: str = "") -> str:
     """The progress page's line for an import job that raised ``kind`` (an exception class name)."""
     return IMPORT_FAILED.format(reason=IMPORT_FAILURE_REASONS.get(reason, IMPORT_FAILURE_REASONS["internal"])
                                 .format(kind=kind))
+# Entry points' answers when a part of the system is down (503) or a request is too big (413), web/errors.py.
+SERVICE_UNAVAILABLE = "系统正忙或正在维护，您的资料没有丢失，请过几分钟再试"
+REQUEST_TOO_LARGE = "提交的内容太大了，请重新录制一段短一点的视频（10 秒以内）"
+ERROR_PAGE_TITLE = "暂时办不了"
