@@ -30,12 +30,19 @@ from web.login import (
     refusal,
     today,
 )
+from web import schemas
 from web.presenters import attempt_json, person_json
 from wording import zh
 
 log = logging.getLogger("lifecert.web.api")
 bp = Blueprint("api", __name__)
 
+
+
+@bp.get("/api/openapi.json")
+def api_openapi():
+    """The request schemas as OpenAPI 3 (web/schemas.py)."""
+    return jsonify(schemas.openapi_document())
 
 
 @bp.get("/api/people")
@@ -69,10 +76,9 @@ def api_consent():
 @bp.post("/api/challenges")
 @api_login_required
 def api_new_challenge():
-    data = form_or_json()
+    body = schemas.parse(schemas.ChallengeRequest, form_or_json())  # BadInput: 400 (web/errors.py)
     try:
-        retiree_id = int(data.get("retiree_id", 0))
-        challenge = certify_flow.start_challenge(current_services(), g.user_id, retiree_id)
+        challenge = certify_flow.start_challenge(current_services(), g.user_id, body.retiree_id)
     except FlowError as exc:
         return refusal(exc, 403 if exc.code in ("not_bound", "stopped", "in_person_required") else 409)
     except ValueError:

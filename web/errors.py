@@ -1,6 +1,6 @@
 """How the web entry points answer when a request is too big (413) or a part of the system is down (503).
 
-Every answer has the shape of the other errors of its kind: the mini-program API gets
+A request that does not fit its schema (web/schemas.py) is a 400. Every answer has the shape of the other errors of its kind: the mini-program API gets
 ``{"error": code, "message": words}``, the H5 pages a short Chinese page, ``/wechat`` plain text.
 Database down (SQLAlchemy's connection errors) and Redis down (redis-py's) are 503 with
 ``Retry-After``: the person is told nothing was lost and to try again in a few minutes.
@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from storage.objects import ObjectStoreError
+from web.schemas import BadInput
 from wording import zh
 
 log = logging.getLogger("lifecert.web.errors")
@@ -51,6 +52,11 @@ def answer(status: int, code: str, text: str) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(BadInput)
+    def _bad_input(exc):
+        log.info("request does not fit its schema", extra={"fields": exc.fields[:10], "path": request.path})
+        return answer(400, "bad_request", zh.API_BAD_REQUEST)
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc):
         code = "video_too_large" if request.path.startswith("/api/uploads/") else "request_too_large"
