@@ -21,6 +21,7 @@ from console.views import bp as console_bp
 from logconfig import configure_logging, request_id
 from settings import Settings, load_settings
 from web import api, login, pages
+from web.errors import register_error_handlers
 from web.health import bp as health_bp
 
 log = logging.getLogger("lifecert.app")
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if token is not None:
             request_id.reset(token)
 
+    register_error_handlers(app)
     app.register_blueprint(health_bp)
 
     app.register_blueprint(wechat_bp)

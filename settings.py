@@ -56,6 +56,11 @@ class Settings:
     video_retention_days: int = 30  # raw certification videos; those under review are kept apart
     # LIFECERT_VISION_<FIELD> overrides of vision.config.VisionConfig (thresholds, limits), validated here.
     vision_overrides: dict = dataclasses.field(default_factory=dict)
+    # The outbox's clock (flows/outbox.py): how long a handed-out message row is left alone, how long a
+    # timed-out send waits for WeChat's delivery report before one more try, and the sweeper's period.
+    outbox_lease_s: int = 60
+    outbox_confirm_s: int = 600
+    outbox_sweep_s: int = 60
 
     def vision_config(self):
         """The :class:`vision.VisionConfig` every worker, command and test judges with."""
@@ -196,6 +201,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention = "30"
 
     vision_overrides = _vision_overrides(env, problems)
+    outbox_timing = {name: int(number(f"OUTBOX_{name.upper()}_S", default))
+                     for name, default in (("lease", 60), ("confirm", 600), ("sweep", 60))}
 
     if problems:
         raise ConfigError("lifecert cannot start:\n  - " + "\n  - ".join(problems))
@@ -220,6 +227,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=get("LOG_LEVEL", "INFO") or "INFO",
         video_retention_days=int(retention),
         vision_overrides=vision_overrides,
+        outbox_lease_s=outbox_timing["lease"],
+        outbox_confirm_s=outbox_timing["confirm"],
+        outbox_sweep_s=outbox_timing["sweep"],
     )
 
 

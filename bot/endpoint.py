@@ -37,6 +37,8 @@ log = logging.getLogger("lifecert.wechat.endpoint")
 bp = Blueprint("wechat", __name__)
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+# Elements WeChat itself nests (menu scan / photo / location events, copyright checks); no other may hold a tree.
+NESTED_OK = {"ScanCodeInfo", "SendPicsInfo", "SendLocationInfo", "CopyrightCheckResult", "ArticleUrlResult"}
 SUCCESS = "success"  # WeChat's "no reply, and don't retry"
 BUSY_REPLY = zh.BUSY_REPLY
 
@@ -126,6 +128,8 @@ def receive() -> Response:
         msg = _message(fields, xml)
     except signing.Malformed as exc:
         return _refuse(400, f"malformed XML ({exc})")
+    except Exception as exc:  # noqa: BLE001 - wechatpy cannot read this push (UTF-16, odd types): its fault, 400
+        return _refuse(400, f"unreadable push ({type(exc).__name__})")
 
     reply_xml = _reply_for(services, msg, fields)
     if reply_xml is None:
@@ -139,7 +143,14 @@ def _message(fields: dict[str, str | None], xml) -> object:
     """wechatpy's message object, built from the fields already parsed when the push is flat (it nearly
     always is); pushes with nested elements go through wechatpy's own parser."""
     if None in fields.values() or (fields["MsgType"] or "").startswith("device_"):
-        return parse_message(xml)
+        nested = {k for k, v in fields.items() if v is None} - NESTED_OK
+        if nested:  # an id or a text that is a tree: not a push WeChat makes
+            raise signing.Malformed("nested " + ",".join(sorted(nested))[:80])
+        msg = parse_message(xml)
+        odd = {k for k, v in getattr(msg, "_data", {}).items() if not isinstance(v, str) and v is not None} - NESTED_OK
+        if odd:  # duplicated elements come back as lists
+            raise signing.Malformed("duplicated " + ",".join(sorted(odd))[:80])
+        return msg
     flat: dict[str, str] = {k: v for k, v in fields.items() if v is not None}
     return _flat_message(flat, xml)
 

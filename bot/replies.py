@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import update
-
 from bot import accounts, faq
 from bot.scenes import handle_scene
-from storage.models import Notification
+from flows import outbox
 from wechat import menu
 from wechat.oauth import authorize_url
 from wording import zh
@@ -212,7 +210,7 @@ def respond(services, msg) -> str | None:
         accounts.record(services, openid, subscribed=False, interacted=False)
         return None
     if kind == "templatesendjobfinish":
-        _template_delivered(services, str(msg.id), msg.status)
+        outbox.record_delivery_report(services, openid, str(msg.id), msg.status or "")
         return None
     if kind == "scan":
         return handle_scene(services, openid, msg.scene_id or "")
@@ -228,11 +226,3 @@ def respond(services, msg) -> str | None:
     if kind in ("image", "voice"):
         return zh.TEXT_ONLY.format(hotline=services.settings.wechat.hotline)
     return default_text(services)
-
-
-def _template_delivered(services, msgid: str, status: str) -> None:
-    """WeChat's asynchronous delivery report for a template message (TEMPLATESENDJOBFINISH)."""
-    new = "delivered" if status == "success" else "failed"
-    with services.db.session() as s:
-        s.execute(update(Notification).where(Notification.msgid == msgid, Notification.channel == "template")
-                  .values(status=new, errmsg=None if new == "delivered" else status[:200]))

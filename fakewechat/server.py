@@ -149,8 +149,10 @@ def create_fake_app(state: FakeState) -> Flask:
             state.templates.append(record)
             state.counts["template_send"] += 1
         state.say(b["touser"], "bot", "template", template_id=b["template_id"], data=b["data"], url=b.get("url"))
-        if cfg.job_finish_events:
+        if cfg.job_finish_events:  # the report goes out however late the answer below is
             threading.Timer(0.3, _job_finish, args=(b["touser"], msgid)).start()
+        if cfg.template_delay_s > 0:
+            time.sleep(float(cfg.template_delay_s))
         return ok(msgid=msgid)
 
     def _job_finish(openid: str, msgid: int) -> None:

@@ -236,21 +236,21 @@ def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int 
                         status="paused", pause_reason="quota", paused_on=now.astimezone(BEIJING).date()))
                     log.warning("campaign paused: daily template quota reached", extra={"campaign_id": campaign_id})
                     return "quota"
-            results: list[tuple[int, str, int | None, str | None]] = []
             for rid, retiree_id, openid, name, since in rows[:room]:
                 if interval:
                     delay = next_at - clock()
                     if delay > 0:
                         sleep(delay)
                     next_at = max(next_at, clock() - 1.0) + interval  # allow at most 1 s of catch-up burst
-                try:
-                    nid = send(services, openid, kind, fields_for(kind, name, since, deadline), retiree_id=retiree_id,
-                               dedupe_key=f"campaign:{campaign_id}:{retiree_id}", campaign_id=campaign_id)
-                    results.append((rid, "queued", nid, None))
-                except ValueError:  # the template refused the fields: record, do not stop the campaign
-                    results.append((rid, "skipped", None, "render_error"))
-            with services.db.session() as session:
-                for rid, status, nid, reason in results:
+                # One transaction per recipient: the message row and the recipient's step commit together.
+                with services.db.session() as session:
+                    try:
+                        nid = send(services, openid, kind, fields_for(kind, name, since, deadline),
+                                   retiree_id=retiree_id, dedupe_key=f"campaign:{campaign_id}:{retiree_id}",
+                                   campaign_id=campaign_id, session=session)
+                        status, reason = "queued", None
+                    except ValueError:  # the template refused the fields: record, do not stop the campaign
+                        nid, status, reason = None, "skipped", "render_error"
                     session.execute(update(CampaignRecipient).where(CampaignRecipient.id == rid)
                                     .values(status=status, notification_id=nid, skip_reason=reason))
             services.redis.set(lock_key, token, xx=True, ex=LOCK_LEASE_S)

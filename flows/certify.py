@@ -18,17 +18,22 @@ import secrets
 from typing import IO
 
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from certification.attempts import AttemptPolicy, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
 from flows import FlowError
+from flows.notify import notify_attempt_result
 from flows.people import check_may_certify, require_consent
 from storage import queues
 from storage.models import (
     Attempt,
     AttemptStatus,
     Challenge,
+    WeChatUser,
     new_uuid,
     utcnow,
 )
@@ -146,8 +151,13 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         raise FlowError("video_unusable")
     attempt.video_key = key
     attempt.video_sha256 = reader.sha256.hexdigest()
-    with services.db.session() as session:
-        session.add(attempt)
+    try:
+        with services.db.session() as session:
+            session.add(attempt)
+    except IntegrityError as exc:  # another upload to this challenge got there first (one attempt each)
+        services.objects.delete(key)  # no orphan video
+        log.info("second upload to one challenge refused", extra={"challenge_id": challenge_id})
+        raise FlowError("challenge_used") from exc
     log.info("video stored", extra={"attempt_id": attempt.id, "bytes": reader.size})
     return attempt
 
@@ -176,36 +186,44 @@ def enqueue_verification(services, attempt_id: str) -> None:
                    failure_ttl=7 * 86400, retry=Retry(max=2, interval=[5, 30]))
 
 
+MAX_RUNS = 3  # verification jobs started for one attempt before it is given up as unusable
+
+
 def recover_stuck_attempts(services, now: dt.datetime | None = None,
                            older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[str]:
-    """Re-queue attempts the queue has lost (Redis restarted) or whose worker died.
+    """Re-queue attempts the queue has lost (Redis restarted) or whose worker died; give up on poison.
 
     An attempt counts as stuck when it has been queued or running for longer than
-    ``older_than`` and its job is not alive in Redis. Safe to run any time: the job
-    is idempotent.
+    ``older_than`` and its job is not alive in Redis. One whose job has been started
+    ``MAX_RUNS`` times (it crashes the worker, or fails every time) is not queued again:
+    it ends ``failed`` with "video_unusable" and the person is told and may start again at
+    once. Safe to run any time: the job is idempotent. Returns the ids re-queued.
     """
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
     now = now or utcnow()
     requeued = []
     with services.db.session() as session:
         rows = session.execute(
-            select(Attempt.id, Attempt.status, Attempt.created_at, Attempt.started_at)
+            select(Attempt.id, Attempt.status, Attempt.created_at, Attempt.started_at, Attempt.runs)
             .where(Attempt.status.in_([AttemptStatus.queued, AttemptStatus.running]))
         ).all()
     for row in rows:
         since = _aware(row.started_at or row.created_at)
-        if now - since < older_than:
-            continue
         try:
             job = Job.fetch(f"verify-{row.id}", connection=services.redis)
             status = job.get_status(refresh=True)
         except NoSuchJobError:
             status = None
+        if status == JobStatus.FAILED and (row.runs or 0) >= MAX_RUNS:
+            give_up(services, row.id, now)  # rq's own retries are spent too: no need to wait
+            continue
+        if now - since < older_than:
+            continue
         if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
             continue
         if status == JobStatus.STARTED and now - since < dt.timedelta(minutes=10):
+            continue
+        if (row.runs or 0) >= MAX_RUNS:
+            give_up(services, row.id, now)
             continue
         with services.db.session() as session:
             session.execute(update(Attempt).where(Attempt.id == row.id).values(status=AttemptStatus.queued,
@@ -214,6 +232,26 @@ def recover_stuck_attempts(services, now: dt.datetime | None = None,
         requeued.append(row.id)
         log.warning("attempt re-queued", extra={"attempt_id": row.id, "job_status": str(status)})
     return requeued
+
+
+def give_up(services, attempt_id: str, now: dt.datetime) -> bool:
+    """End an attempt whose verification keeps failing: ``failed``, "video_unusable", and a message saying so.
+
+    The attempt, and the message about it, in one transaction; False when it had finished meanwhile.
+    """
+    with services.db.session() as session:
+        attempt = session.get(Attempt, attempt_id, with_for_update=True)
+        if attempt is None or attempt.status in FINISHED:
+            return False
+        attempt.status, attempt.verdict = AttemptStatus.failed, "fail"
+        attempt.reasons, attempt.advice = ["video_unusable"], ["try_again"]
+        attempt.finished_at = now
+        openid = session.scalar(select(WeChatUser.oa_openid).where(WeChatUser.id == attempt.wechat_user_id)) \
+            if attempt.wechat_user_id else None
+        session.flush()
+        notify_attempt_result(services, session, attempt_id, openid, attempt.retiree_id, "failed")
+    log.warning("attempt given up after repeated job failures", extra={"attempt_id": attempt_id})
+    return True
 
 
 def recent_verdicts(session, retiree_id: int) -> list[str]:

@@ -193,8 +193,8 @@ def run_cycle(services, today: dt.date, dry_run: bool = False, agency_codes: lis
                 report.notices_estimate, report.without_wechat = _reachable(
                     session, [*report.suspended, *report.resumed])
                 session.rollback()
-        if notify and not dry_run:
-            with services.db.session() as session:
+            elif notify:  # the notices are written with the suspensions and resumptions, in one transaction
+                session.flush()
                 report.notified = _notify(services, session, agency, since, utcnow())
         log.info("cycle run", extra={"agency_id": agency.id, "dry_run": dry_run, "suspended": len(report.suspended),
                                      "resumed": len(report.resumed), "notified": report.notified})

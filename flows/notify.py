@@ -56,10 +56,14 @@ def openid_of(session: Session, retiree_id: int) -> str | None:
 
 
 def send_template(services, openid: str, kind: str, fields: dict, retiree_id: int | None = None,
-                  dedupe_key: str | None = None, campaign_id: int | None = None) -> int:
-    """The one place the console reaches the bot's queue; returns the Notification id."""
+                  dedupe_key: str | None = None, campaign_id: int | None = None,
+                  session: Session | None = None) -> int:
+    """The one place the console reaches the bot's queue; returns the Notification id.
+
+    Pass the ``session`` of the transaction that causes the message: the row is written in it.
+    """
     return outbox.enqueue_template(services, openid, kind, fields, retiree_id=retiree_id, dedupe_key=dedupe_key,
-                            campaign_id=campaign_id)
+                                   campaign_id=campaign_id, session=session)
 
 
 def review_result_fields(name: str, passed: bool, reason: str = "", next_step: str = "",
@@ -76,7 +80,7 @@ def notify_retiree(services, session: Session, retiree: Retiree, kind: str, fiel
     if not openid:
         return None
     return send_template(services, openid, kind, {"name": masked_name(retiree.name), **fields},
-                         retiree_id=retiree.id, dedupe_key=dedupe_key)
+                         retiree_id=retiree.id, dedupe_key=dedupe_key, session=session)
 
 
 def _short(text: str, limit: int = 20) -> str:
@@ -84,15 +88,17 @@ def _short(text: str, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree_id: int, status: str,
-                          effect=None) -> int | None:
-    """Tell the person who recorded the video how it went, and what to do next."""
+def notify_attempt_result(services, session: Session, attempt_id: str, openid: str | None, retiree_id: int,
+                          status: str, effect=None) -> int | None:
+    """Tell the person who recorded the video how it went, and what to do next.
+
+    Called inside the transaction that records the verdict: the messages are written with it.
+    """
     if not openid:
         return None
-    with services.db.session() as session:
-        attempt = session.get(Attempt, attempt_id)
-        name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
-        reasons, advice = list(attempt.reasons), list(attempt.advice)
+    attempt = session.get(Attempt, attempt_id)
+    name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
+    reasons, advice = list(attempt.reasons), list(attempt.advice)
     fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
     if status == "review":
         fields["reason_text"] = _short(reason_text(reasons) if reasons else zh.REVIEW_PENDING)
@@ -101,8 +107,9 @@ def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree
         fields["reason_text"] = _short(reason_text(reasons))
         fields["next_step"] = _short(advice_text(advice).split(zh.ADVICE_SEP)[0] if advice else zh.TRY_AGAIN)
     nid = outbox.enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
-                           dedupe_key=f"attempt:{attempt_id}:{status}")
+                                  dedupe_key=f"attempt:{attempt_id}:{status}", session=session)
     if effect is not None and effect.resume_month is not None:
-        outbox.enqueue_template(services, openid, "resumption", {"name": fields["name"], "from_date": effect.resume_month},
-                         retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption")
+        outbox.enqueue_template(services, openid, "resumption",
+                                {"name": fields["name"], "from_date": effect.resume_month},
+                                retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption", session=session)
     return nid

@@ -163,10 +163,10 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
                      back_pay_months=effect.back_pay_months)
         enrol_best_frame(services, session, attempt, "review_approval", "admin", admin_id)
         openid, name, retiree_id = _recorder_openid(session, attempt), retiree.name, retiree.id
-    if openid:
-        fields = notify.review_result_fields(name, True)
-        notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
-                              dedupe_key=f"review:{attempt_id}")
+        if openid:  # the message is written with the decision, in the same transaction
+            fields = notify.review_result_fields(name, True)
+            notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
+                                 dedupe_key=f"review:{attempt_id}", session=session)
     log.info("review approved", extra={"attempt_id": attempt_id, "back_pay_months": effect.back_pay_months})
     return effect
 
@@ -196,8 +196,8 @@ def reject(services, attempt_id: str, admin_id: int, agency_id: int, region_ids:
         audit.record(session, "admin", "review.reject", actor_id=admin_id, target_kind="attempt",
                      target_id=attempt_id, retiree_id=retiree.id)
         openid, name, retiree_id = _recorder_openid(session, attempt), retiree.name, retiree.id
-    if openid:
-        fields = notify.review_result_fields(name, False, reason, next_step)
-        notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
-                              dedupe_key=f"review:{attempt_id}")
+        if openid:
+            fields = notify.review_result_fields(name, False, reason, next_step)
+            notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
+                                 dedupe_key=f"review:{attempt_id}", session=session)
     log.info("review rejected", extra={"attempt_id": attempt_id})

@@ -116,19 +116,24 @@ def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
         except Exception as exc:  # noqa: BLE001 - any parse failure: not a usable workbook
             raise RosterFileError(zh.ROSTER_BAD_XLSX) from exc
         sheet = wb.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        # The file's <dimension> is written by whatever made it and may be wrong (it bounds read-only
+        # iteration): forget it and read every row there is.
+        sheet.reset_dimensions()
+        try:
+            all_rows = list(sheet.iter_rows(values_only=True))
+        finally:
+            wb.close()
+        if not all_rows:
             raise RosterFileError(zh.ROSTER_EMPTY)
+        header, body_rows = all_rows[0], all_rows[1:]
         mapping = _map_headers([_clean(h) for h in header])
-        total = max((sheet.max_row or 1) - 1, 0)
+        total = len(body_rows)
 
         def xlsx_iter():
-            for line, row in enumerate(rows, start=2):
+            for line, row in enumerate(body_rows, start=2):
                 if row is None or all(_clean(c) == "" for c in row):
                     continue
                 yield line, {f: _clean(row[i]) if i < len(row) else "" for i, f in mapping.items()}
-            wb.close()
 
         return total, xlsx_iter()
     if suffix in (".csv", ".txt"):

@@ -125,12 +125,12 @@ def mark_running(services, attempt_id: str) -> None:
     with services.db.session() as session:
         session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(
             [AttemptStatus.queued, AttemptStatus.running, AttemptStatus.error])).values(
-            status=AttemptStatus.running, started_at=utcnow()))
+            status=AttemptStatus.running, started_at=utcnow(), runs=Attempt.runs + 1))
 
 
 def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: dt.datetime,
                    policy: AttemptPolicy = AttemptPolicy()) -> str:
-    """Write the verdict, and on a pass the certification, in one transaction; then notify.
+    """Write the verdict, on a pass the certification, and the message about it, in one transaction.
 
     Returns the attempt's final status. Running twice records once: a finished
     attempt is left alone, and ``certification.attempt_id`` is unique.
@@ -177,8 +177,8 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             attempt.video_key = _hold_for_review(services, attempt.video_key)
         status = attempt.status.value
         openid, retiree_id = _notify_target(session, attempt)
-
-    notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect)
+        session.flush()
+        notify_attempt_result(services, session, attempt_id, openid, retiree_id, status, effect)
     return status
 
 

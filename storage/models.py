@@ -263,6 +263,7 @@ class Attempt(Base):
     timings: Mapped[dict] = mapped_column(default=dict)
     best_frame_key: Mapped[str | None] = mapped_column(String(255))
     job_id: Mapped[str | None] = mapped_column(String(64))
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # verification jobs started
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -306,6 +307,9 @@ class Notification(Base):
     campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The outbox lease: until then the row is in someone's hands (queued in rq, being sent, or waiting for
+    # WeChat's delivery report after a timed-out send); after it the sweeper hands it out again.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class AdminUser(Base):

@@ -20,6 +20,7 @@ from flows import FlowError
 from flows import certify as certify_flow
 from flows import people as people_flow
 from storage.models import Attempt, WeChatUser
+from web import schemas
 from web.login import (
     api_login_required,
     current_services,
@@ -36,6 +37,12 @@ from wording import zh
 log = logging.getLogger("lifecert.web.api")
 bp = Blueprint("api", __name__)
 
+
+
+@bp.get("/api/openapi.json")
+def api_openapi():
+    """The request schemas as OpenAPI 3 (web/schemas.py)."""
+    return jsonify(schemas.openapi_document())
 
 
 @bp.get("/api/people")
@@ -69,10 +76,9 @@ def api_consent():
 @bp.post("/api/challenges")
 @api_login_required
 def api_new_challenge():
-    data = form_or_json()
+    body = schemas.parse(schemas.ChallengeRequest, form_or_json())  # BadInput: 400 (web/errors.py)
     try:
-        retiree_id = int(data.get("retiree_id", 0))
-        challenge = certify_flow.start_challenge(current_services(), g.user_id, retiree_id)
+        challenge = certify_flow.start_challenge(current_services(), g.user_id, body.retiree_id)
     except FlowError as exc:
         return refusal(exc, 403 if exc.code in ("not_bound", "stopped", "in_person_required") else 409)
     except ValueError:
@@ -91,7 +97,8 @@ def api_upload(challenge_id: str):
         attempt = certify_flow.receive_upload(current_services(), challenge_id, g.user_id, request.stream,
                                               request.content_type or "", request.content_length)
     except FlowError as exc:
-        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415}.get(exc.code, 400)
+        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415,
+                  "challenge_used": 409}.get(exc.code, 400)
         return refusal(exc, status)
     return jsonify(attempt_id=attempt.id, status=attempt.status.value), 201
 

@@ -25,6 +25,7 @@ from flows import people as people_flow
 from flows.ports import Services
 from storage.models import WeChatUser
 from storage.personal_data import FieldCipher
+from web import schemas
 from wechat.miniprogram import code_to_session
 from wechat.oauth import OAuthCodeInvalid, authorize_url, exchange_code
 from wording import zh
@@ -134,11 +135,11 @@ def link_self_from_request() -> tuple[int | None, str | None, str | None]:
     """Name + ID number from the form or JSON → (retiree id, or the refusal code and its words)."""
     if _link_rate_limited():
         return None, "rate_limited", refusal_text("rate_limited")
-    data = form_or_json()
+    data = schemas.parse(schemas.LinkRequest, form_or_json())  # BadInput: 400 (web/errors.py)
     try:
         with current_services().db.session() as db:
-            retiree = people_flow.link_self(db, current_cipher(), current_user(db), data.get("name", ""),
-                                            data.get("id_number", ""), today())
+            retiree = people_flow.link_self(db, current_cipher(), current_user(db), data.name,
+                                            data.id_number, today())
             return retiree.id, None, None
     except FlowError as exc:
         return None, exc.code, zh.MESSAGES.get(exc.code) or refusal_text(exc.code)
@@ -147,8 +148,9 @@ def link_self_from_request() -> tuple[int | None, str | None, str | None]:
 @bp.post("/api/mp/login")
 def mini_program_login():
     """Mini-program: ``wx.login()`` code → jscode2session → our bearer token."""
-    code = (request.get_json(silent=True) or {}).get("code", "")
-    if not code:
+    try:
+        code = schemas.parse(schemas.LoginRequest, request.get_json(silent=True) or {}).code
+    except schemas.BadInput:
         return jsonify(error="bad_request", message=zh.API_NO_LOGIN_CODE), 400
     try:
         info = code_to_session(current_services().settings.wechat, code)

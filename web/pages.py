@@ -28,6 +28,7 @@ from flows import requests as requests_flow
 from flows.roster import note_self_change
 from storage import audit
 from storage.models import Binding, BindingKind, Certification, Retiree, WeChatUser
+from web import schemas
 from web.login import (
     current_cipher,
     current_services,
@@ -174,10 +175,11 @@ def contact_page():
         people = people_flow.people_of(db, current_user(db), today())
         if request.method == "POST":
             try:
-                retiree_id = int(request.form.get("retiree_id", "0"))
+                form = schemas.parse(schemas.ContactForm, request.form.to_dict())  # BadInput: 400
+                retiree_id = form.retiree_id
                 if retiree_id not in {p.retiree_id for p in people}:
                     abort(403)
-                phone = validate_phone(request.form.get("phone", ""))
+                phone = validate_phone(form.phone)
             except InvalidPhoneNumber:
                 message = zh.BAD_PHONE_INPUT
             else:

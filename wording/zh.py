@@ -687,3 +687,25 @@ DEMO_PHOTO = {"kept": "已有照片", "missing": "没有找到照片 {path}", "r
 DEMO_AGENCY_LINE = "演示机构：{code}"
 DEMO_ADMIN_NEW = "管理台账号：{username}  密码：{password}"
 DEMO_ADMIN_KEPT = "管理台账号：{username}（已存在，密码未改）"
+
+
+# --- outbox ---
+# Console import jobs that stopped on an error (flows/imports.py): what the progress page says.
+IMPORT_FAILED = "导入没有完成：{reason}。已导入的部分已保存，可以重新上传文件再试"
+IMPORT_FAILURE_REASONS = {
+    "store": "文件存储暂时不可用",
+    "database": "数据库暂时不可用",
+    "internal": "系统内部出错（{kind}）",
+}
+PHOTO_UNSAFE_PATH = "压缩包里的路径不安全（含 .. 或以 / 开头），已跳过"
+PHOTO_REASONS["unsafe_path"] = PHOTO_UNSAFE_PATH  # a ZIP entry skipped for path traversal
+
+
+def import_failed_text(reason: str, kind: str = "") -> str:
+    """The progress page's line for an import job that raised ``kind`` (an exception class name)."""
+    return IMPORT_FAILED.format(reason=IMPORT_FAILURE_REASONS.get(reason, IMPORT_FAILURE_REASONS["internal"])
+                                .format(kind=kind))
+# Entry points' answers when a part of the system is down (503) or a request is too big (413), web/errors.py.
+SERVICE_UNAVAILABLE = "系统正忙或正在维护，您的资料没有丢失，请过几分钟再试"
+REQUEST_TOO_LARGE = "提交的内容太大了，请重新录制一段短一点的视频（10 秒以内）"
+ERROR_PAGE_TITLE = "暂时办不了"

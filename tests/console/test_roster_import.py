@@ -181,3 +181,30 @@ def test_reimport_keeps_a_phone_the_retiree_changed_after_the_files_date_and_sho
     with db.session() as s:
         zhang = s.scalar(select(Retiree).where(Retiree.name == "张三"))
         assert cipher.decrypt(zhang.phone_enc, b"phone") == "13812345678"
+
+
+def test_xlsx_whose_dimension_lies_imports_every_row(db, cipher, tmp_path):
+    """A generator wrote <dimension ref="A1:E4"/> for 50 people: read-only openpyxl trusted it and kept 3."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["姓名", "身份证号", "所属区域"])
+    people = [make_id("230102", f"19{40 + i // 12:02d}{i % 12 + 1:02d}15", f"{100 + i:03d}") for i in range(50)]
+    for i, number in enumerate(people):
+        ws.append(["张" + "一二三四五六七八九十"[i % 10] + "丰", number, "南岗区"])
+    wb.save(tmp_path / "full.xlsx")
+    lying = tmp_path / "r.xlsx"
+    with zipfile.ZipFile(tmp_path / "full.xlsx") as src, zipfile.ZipFile(lying, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:C4"', data)
+                assert n == 1
+            dst.writestr(item, data)
+    total, report, _ = run_import(db, cipher, lying)
+    assert total == 50
+    assert report.created == 50 and report.errors == []
