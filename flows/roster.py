@@ -25,6 +25,7 @@ from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
 from storage.models import Agency, Region, Retiree
 from storage.personal_data import FieldCipher
+from wording.zh import ROSTER_ROW_ERRORS
 
 # Header spellings seen in agency exports → our field names.
 HEADERS: dict[str, str] = {
@@ -62,7 +63,11 @@ ROW_ERRORS: dict[str, str] = {
     "bad_check_digit": "身份证号校验位不对，请核对",
     "bad_birth_date": "身份证号里的出生日期不对",
     "bad_region": "身份证号前6位地区码不对",
+    **ROSTER_ROW_ERRORS,
 }
+
+# Longest value each imported field may hold (the column sizes in storage.models).
+MAX_LENGTHS: dict[str, int] = {"address": 200, "ss_number": 32, "region": 100}
 
 ID_CONTEXT = b"id_number"
 PHONE_CONTEXT = b"phone"
@@ -194,6 +199,8 @@ def import_roster(
             code = "missing_name"
         elif not _valid_name(name):
             code = "bad_name"
+        elif any(len(fields.get(f) or "") > n for f, n in MAX_LENGTHS.items()):
+            code = "too_long"
         else:
             try:
                 info = validate_id_number(fields.get("id_number", ""), today=today)
@@ -209,6 +216,12 @@ def import_roster(
             continue
         seen.add(index)
 
+        retiree = session.scalar(select(Retiree).where(Retiree.id_number_index == index))
+        if retiree is not None and retiree.agency_id != agency.id:
+            # Another agency's person: refuse in words that do not say so, touch nothing.
+            report.errors.append(RowError(line, "not_importable", ROW_ERRORS["not_importable"]))
+            continue
+
         region = None
         if region_name := fields.get("region"):
             region = regions.get(region_name)
@@ -217,7 +230,6 @@ def import_roster(
                 session.add(region)
                 regions[region_name] = region
 
-        retiree = session.scalar(select(Retiree).where(Retiree.id_number_index == index))
         values = {
             "name": name,
             "ss_number": fields.get("ss_number") or None,
@@ -244,9 +256,6 @@ def import_roster(
                 if getattr(retiree, key) != value:
                     setattr(retiree, key, value)
                     changed = True
-            if retiree.agency_id != agency.id:
-                retiree.agency_id = agency.id
-                changed = True
             old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT) if retiree.phone_enc else None
             if phone and phone != old_phone:
                 retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT)

@@ -86,3 +86,12 @@ def advice_text(codes: Iterable[str]) -> str:
 
 def refusal_text(code: str) -> str:
     return REFUSALS.get(code, "出了点问题，请稍后再试")
+
+
+# --- security ---
+# Roster rows refused for issue 11. One neutral sentence for a person who cannot be imported,
+# whatever the reason, so the report never tells whether an ID number exists elsewhere.
+ROSTER_ROW_ERRORS: dict[str, str] = {
+    "not_importable": "此人无法导入，请核对身份证号，或联系系统管理员",
+    "too_long": "有一栏内容过长（地址最多200字，社保编号最多32位，区域最多100字）",
+}
