@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hmac
 import logging
+import secrets
 
 from flask import (
     Blueprint,
@@ -86,10 +88,15 @@ def page_login_required(view):
     def wrapper(*args, **kwargs):
         if current_user_id() is None:
             code = request.args.get("code")
-            if code and _login_with_code(code):
+            # The code counts only with the random state this browser was sent off with (login CSRF:
+            # a code of someone else's account, or a menu link's fixed state, starts a fresh round).
+            expected = session.pop("oauth_state", None)
+            given = request.args.get("state", "")
+            if code and expected and hmac.compare_digest(given, expected) and _login_with_code(code):
                 return redirect(request.path)  # drop the single-use code from the address bar
-
-            return redirect(authorize_url(current_services().settings.wechat, request.path, state="h5"))
+            state = secrets.token_urlsafe(24)
+            session["oauth_state"] = state
+            return redirect(authorize_url(current_services().settings.wechat, request.path, state=state))
         g.user_id = current_user_id()
         return view(*args, **kwargs)
 
