@@ -50,7 +50,8 @@ def bound_retirees(services, openid: str) -> list[dict]:
             select(Binding, Retiree)
             .join(WeChatUser, Binding.wechat_user_id == WeChatUser.id)
             .join(Retiree, Binding.retiree_id == Retiree.id)
-            .where(WeChatUser.oa_openid == openid, Binding.revoked_at.is_(None))
+            .where(WeChatUser.oa_openid == openid, Binding.revoked_at.is_(None),
+                   Binding.confirmed_at.is_not(None))  # an unproven claim shows nothing of the record
             .order_by(Binding.id)
         ).all()
         result = []

@@ -131,6 +131,9 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: Bin
         if existing is not None:
             return existing  # the same upload sent twice (double tap, network retry)
         retiree_id = challenge.retiree_id
+        # Binding and consent are checked again where the video arrives, not only at the challenge.
+        check_may_certify(session, wechat_user_id, retiree_id, now.date())
+        require_consent(session, wechat_user_id)
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
@@ -159,6 +162,9 @@ def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | No
         attempt = session.get(Attempt, attempt_id)
         if attempt is None or attempt.wechat_user_id != wechat_user_id:
             raise FlowError("attempt_unknown")
+        if attempt.status == AttemptStatus.created:
+            check_may_certify(session, wechat_user_id, attempt.retiree_id, now.date())
+            require_consent(session, wechat_user_id)
         changed = session.execute(
             update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
             .values(status=AttemptStatus.queued)

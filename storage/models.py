@@ -191,7 +191,7 @@ class Binding(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(32))  # self / retiree / staff
     # A self binding typed in by name + ID number gives no power until confirmed: by a live face
     # match against the enrolled photo ("face") or by the agency ("agency"). Others are confirmed at birth.
-    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
     confirmed_via: Mapped[str | None] = mapped_column(String(16))  # face / agency / qr_code / console / legacy
 
     wechat_user: Mapped[WeChatUser] = relationship()

@@ -37,7 +37,7 @@ from web.login import (
 )
 from web.presenters import METHOD_WORDS, person_json
 from wechat.qrcode import create_scene_qrcode
-from wording.zh import refusal_text
+from wording.zh import SELF_PENDING_HINT, refusal_text
 
 log = logging.getLogger("lifecert.web.pages")
 bp = Blueprint("h5", __name__, template_folder="templates", static_folder="static", static_url_path="/h5/static")
@@ -51,7 +51,8 @@ def certify_home():
         user = current_user(db)
         people = people_flow.people_of(db, user, today())
         consented = people_flow.has_consent(db, user.id)
-    return render_template("h5/home.html", people=[person_json(p) for p in people], consented=consented)
+    return render_template("h5/home.html", people=[person_json(p) for p in people], consented=consented,
+                           pending_hint=SELF_PENDING_HINT)
 
 
 @bp.post("/h5/link")
@@ -111,10 +112,10 @@ def family_page():
     with current_services().db.session() as db:
         mine = db.execute(select(Binding, Retiree).join(Retiree, Binding.retiree_id == Retiree.id).where(
             Binding.wechat_user_id == g.user_id, Binding.revoked_at.is_(None))).all()
-        self_ids = [r.id for b, r in mine if b.kind == BindingKind.self_]
+        self_ids = [r.id for b, r in mine if b.kind == BindingKind.self_ and b.confirmed_at is not None]
         proxies = db.execute(select(Binding).where(Binding.retiree_id.in_(self_ids), Binding.kind == BindingKind.family,
                                                    Binding.revoked_at.is_(None))).scalars().all() if self_ids else []
-        rows = {"self": [{"retiree_id": r.id, "name": r.name} for b, r in mine if b.kind == BindingKind.self_],
+        rows = {"self": [{"retiree_id": r.id, "name": r.name} for b, r in mine if r.id in self_ids],
                 "for": [{"binding_id": b.id, "name": r.name} for b, r in mine if b.kind == BindingKind.family],
                 "proxies": [{"binding_id": b.id, "since": b.created_at.date()} for b in proxies]}
     return render_template("h5/family.html", **rows)
@@ -136,9 +137,7 @@ def revoke_page(binding_id: int):
 def family_qr_page(retiree_id: int):
     """A 'let my family certify for me' QR code: a WeChat parametric QR with a single-use token."""
     with current_services().db.session() as db:
-        own = db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id, Binding.retiree_id == retiree_id,
-                                                 Binding.kind == BindingKind.self_, Binding.revoked_at.is_(None)))
-        if own is None:
+        if not people_flow.is_confirmed_self(db, g.user_id, retiree_id):  # an unproven claim may not invite proxies
             return render_template("h5/message.html", title="不能生成", text="只有老人本人可以生成家属二维码。",
                                    back="/h5/family"), 403
         token = people_flow.new_binding_token(db, retiree_id)
@@ -164,7 +163,8 @@ def contact_page():
     """Change the phone number on file for a person one certifies for (self or family)."""
     message = None
     with current_services().db.session() as db:
-        people = people_flow.people_of(db, current_user(db), today())
+        # An unproven self claim may not change the phone the agency reaches the retiree on.
+        people = [p for p in people_flow.people_of(db, current_user(db), today()) if p.kind != "self_pending"]
         if request.method == "POST":
             try:
                 retiree_id = int(request.form.get("retiree_id", "0"))
@@ -175,6 +175,8 @@ def contact_page():
                 message = "请输入正确的11位手机号码"
             else:
                 retiree = db.get(Retiree, retiree_id)
+                if not people_flow.is_confirmed_self(db, g.user_id, retiree_id):
+                    people_flow.tell_roster_phone(db, retiree, "phone_changed_by_proxy")  # the old number hears
                 retiree.phone_enc = current_cipher().encrypt(phone, b"phone")
                 retiree.phone_masked = mask_phone(phone)
 

@@ -6,7 +6,7 @@ import logging
 
 from flows import people as people_flow
 from storage.models import Attempt
-from wording.zh import METHODS, advice_text, reason_text
+from wording.zh import METHODS, SELF_PENDING_TEXT, advice_text, reason_text
 
 log = logging.getLogger("lifecert.web.presenters")
 
@@ -19,6 +19,7 @@ STATUS_WORDS = {
     "suspended": "已暂停发放",
     "in_person_required": "需本人到现场",
     "stopped": "已停发",
+    "pending": SELF_PENDING_TEXT,  # a self claim not yet proven by a face match (flows.people.link_self)
 }
 
 

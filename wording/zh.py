@@ -95,3 +95,15 @@ ROSTER_ROW_ERRORS: dict[str, str] = {
     "not_importable": "此人无法导入，请核对身份证号，或联系系统管理员",
     "too_long": "有一栏内容过长（地址最多200字，社保编号最多32位，区域最多100字）",
 }
+
+# Why a verdict was not recorded as a pass (flows.verification): the binding or consent ended meanwhile.
+REASONS["not_authorized"] = "绑定或授权已解除，这次认证不算数"
+# Refusals of the identity rules (flows.people).
+REFUSALS.update({
+    "family_use_qr": "您是家属，不能作为本人绑定。请让老人在“家属代认证”里出示二维码，用您的微信扫一扫",
+    "self_pending_agency": "已收到您的绑定申请。社保机构还没有您的照片，请带身份证到社区服务点确认本人",
+    "not_confirmed": "请先完成一次刷脸认证，确认是本人后才能使用这项功能",
+})
+# The pending claim as the home page shows it.
+SELF_PENDING_TEXT = "待确认本人：请完成一次刷脸认证，和登记照片核对一致后即绑定成功"
+SELF_PENDING_HINT = "如果您是老人的家属，请不要用这种方式绑定，请扫老人出示的二维码。"
