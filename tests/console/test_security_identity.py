@@ -1,0 +1,26 @@
+"""Issue 11: an agency action (audited, admin only, own agency and regions) recovers a record taken by someone else."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import AuditLog, Binding
+from tests.console.conftest import login, make_id, post
+
+
+def test_recover_is_admin_only_and_audited(client, world, app):
+    rid = world.add_retiree("张桂兰", make_id("230102", "19400315", "124"), openid="o_taker")
+    assert login(client, "staff1").status_code == 302
+    assert post(client, f"/console/people/{rid}/recover").status_code == 403
+    other = app.test_client()
+    login(other, "other1")
+    assert post(other, f"/console/people/{rid}/recover").status_code == 404  # another agency
+    admin = app.test_client()
+    login(admin, "admin1")
+    page = admin.get(f"/console/people/{rid}").get_data(as_text=True)
+    assert "recover-form" in page
+    assert post(admin, f"/console/people/{rid}/recover").status_code == 302
+    with world.services.db.session() as s:
+        assert s.scalar(select(Binding).where(Binding.retiree_id == rid)).revoked_by == "staff"
+        entry = s.scalar(select(AuditLog).where(AuditLog.action == "retiree.recover"))
+        assert entry.actor_id == str(world.users["admin1"])
