@@ -31,17 +31,23 @@ def _months_before(first_of_resume: dt.date, count: int) -> list[str]:
     return list(reversed(months))
 
 
-def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.date) -> list[list]:
-    """Rows (HEADER order) of changes recorded from ``start`` to ``end`` inclusive, oldest first."""
+def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.date,
+                    scope: list[int] | None = None) -> list[list]:
+    """Rows (HEADER order) of changes recorded from ``start`` to ``end`` inclusive, oldest first.
+
+    ``scope``: region ids the viewer may see (None: the whole agency).
+    """
     since = dt.datetime.combine(start, dt.time(0), tzinfo=dt.timezone.utc)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone.utc)
     entries = session.execute(select(AuditLog.action, AuditLog.target_id, AuditLog.detail, AuditLog.at).where(
         AuditLog.action.in_(list(ACTIONS)), AuditLog.target_kind == "retiree", AuditLog.at >= since,
         AuditLog.at < until).order_by(AuditLog.id)).all()
     ids = {int(e.target_id) for e in entries}
-    people = {r.id: (r, region) for r, region in session.execute(
-        select(Retiree, Region.name).outerjoin(Region, Region.id == Retiree.region_id)
-        .where(Retiree.id.in_(ids), Retiree.agency_id == agency_id)).all()} if ids else {}
+    query = (select(Retiree, Region.name).outerjoin(Region, Region.id == Retiree.region_id)
+             .where(Retiree.id.in_(ids), Retiree.agency_id == agency_id))
+    if scope:
+        query = query.where(Retiree.region_id.in_(scope))
+    people = {r.id: (r, region) for r, region in session.execute(query).all()} if ids else {}
     rows = []
     for action, target_id, detail, at in entries:
         if int(target_id) not in people:
