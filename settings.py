@@ -192,6 +192,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     vision_overrides = _vision_overrides(env, problems)
 
+    if prod:
+        # The development values are published in this repository: production must not run on them.
+        known = {
+            "SECRET_KEY": (secret_key, "dev-secret-key-not-for-production"),
+            "DATA_KEY": (data_key, base64.b64decode(_DEV_DATA_KEY)),
+            "INDEX_KEY": (index_key, base64.b64decode(_DEV_INDEX_KEY)),
+            "WECHAT_APP_SECRET": (wechat.app_secret, WeChatSettings.app_secret),
+            "WECHAT_TOKEN": (wechat.token, WeChatSettings.token),
+        }
+        if wechat.mini_app_id != WeChatSettings.mini_app_id:  # a mini-program is configured
+            known["WECHAT_MINI_APP_SECRET"] = (wechat.mini_app_secret, WeChatSettings.mini_app_secret)
+        for name, (value, dev_value) in known.items():
+            if value == dev_value:
+                problems.append(f"{PREFIX}{name} is the published development value; set a secret of your own")
+
     if problems:
         raise ConfigError("lifecert cannot start:\n  - " + "\n  - ".join(problems))
 

@@ -25,6 +25,8 @@ def record(services, openid: str, *, subscribed: bool | None = None, at: dt.date
                     user.subscribed, user.subscribed_at = True, at
                 elif subscribed is False:
                     user.subscribed = False
+                    # Unfollowing ends every H5 session and mini-program token of this user.
+                    user.session_version = (user.session_version or 0) + 1
                 if interacted:
                     user.last_interaction_at = at
                 s.flush()

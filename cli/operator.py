@@ -103,6 +103,7 @@ def register_cli(app: Flask) -> None:
                 user = AdminUser(username=username, password_hash="", role=AdminRole(role), agency_id=agency_id)
                 session.add(user)
             user.password_hash = generate_password_hash(password)
+            user.session_version = (user.session_version or 0) + 1  # a new password ends every session
             user.role = AdminRole(role)
             user.agency_id = agency_id
             session.flush()

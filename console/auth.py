@@ -102,7 +102,7 @@ def _dummy_hash() -> str:
 def start_session(user: AdminUser) -> None:
     session.clear()
     now = int(time.time())
-    session.update(uid=user.id, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))
+    session.update(uid=user.id, sv=user.session_version or 0, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))
     session.permanent = False
 
 
@@ -119,13 +119,20 @@ def load_viewer(services) -> Viewer | None:
     with services.db.session() as s:
         row = s.execute(select(AdminUser, Agency.name).join(Agency, Agency.id == AdminUser.agency_id)
                         .where(AdminUser.id == uid)).first()
-    if row is None or not row[0].active:
-        session.clear()
+    if row is None or not row[0].active or session.get("sv") != (row[0].session_version or 0):
+        session.clear()  # deactivated, or logged out / password changed since this session began
         return None
     user, agency_name = row
     session["seen_at"] = now
     role = user.role.value if isinstance(user.role, AdminRole) else str(user.role)
     return Viewer(user.id, user.username, role, user.agency_id, agency_name, list(user.region_ids or []))
+
+
+def end_all_sessions(session_db, user_id: int) -> None:
+    """Every console session of this user ends (cookies are client-side: the number they carry no longer matches)."""
+    user = session_db.get(AdminUser, user_id)
+    if user is not None:
+        user.session_version = (user.session_version or 0) + 1
 
 
 def csrf_token() -> str:

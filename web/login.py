@@ -21,6 +21,7 @@ from flask import (
     session,
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from certification.messages import MESSAGES
 from flows import FlowError
@@ -37,7 +38,8 @@ bp = Blueprint("login", __name__)
 
 
 
-TOKEN_MAX_AGE = 7 * 86400
+# The mini-program logs in again silently (wx.login) when its token runs out.
+TOKEN_MAX_AGE = 2 * 3600
 
 
 def current_services() -> Services:
@@ -56,14 +58,34 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def _version_of(user_id: int) -> int | None:
+    with current_services().db.session() as db:
+        return db.scalar(select(WeChatUser.session_version).where(WeChatUser.id == user_id))
+
+
 def current_user_id() -> int | None:
+    """The WeChat user of this request, if their session or token is still current.
+
+    Sessions and tokens carry the user's ``session_version``; unfollowing, an ended binding or
+    a logout raises it, which ends them all.
+    """
+    if "user_id" in g:
+        return g.user_id
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         try:
-            return int(_serializer().loads(auth[7:], max_age=TOKEN_MAX_AGE))
-        except (BadSignature, SignatureExpired, ValueError):
+            user_id, version = _serializer().loads(auth[7:], max_age=TOKEN_MAX_AGE)
+            user_id, version = int(user_id), int(version)
+        except (BadSignature, SignatureExpired, ValueError, TypeError):
             return None
-    return session.get("wx_user_id")
+    else:
+        user_id, version = session.get("wx_user_id"), session.get("wx_ver")
+        if user_id is None:
+            return None
+    if version is None or _version_of(user_id) != version:
+        session.pop("wx_user_id", None)
+        return None
+    return user_id
 
 
 def _login_with_code(code: str) -> bool:
@@ -76,6 +98,7 @@ def _login_with_code(code: str) -> bool:
         user = people_flow.user_for_openid(db, oa_openid=token["openid"], unionid=token.get("unionid"))
         session.clear()
         session["wx_user_id"] = user.id
+        session["wx_ver"] = user.session_version or 0
         session.permanent = True
     return True
 
@@ -164,5 +187,17 @@ def mini_program_login():
         return jsonify(error="login_failed", message="登录失败，请重新打开小程序"), 401
     with current_services().db.session() as db:
         user = people_flow.user_for_openid(db, mini_openid=info["openid"], unionid=info.get("unionid"))
-        user_id = user.id
-    return jsonify(token=_serializer().dumps(user_id), expires_in=TOKEN_MAX_AGE)
+        user_id, version = user.id, user.session_version or 0
+    return jsonify(token=_serializer().dumps([user_id, version]), expires_in=TOKEN_MAX_AGE)
+
+
+@bp.post("/api/logout")
+@bp.post("/h5/logout")
+def logout():
+    """End every session and token of this WeChat user (the mini-program's 退出, the page's button)."""
+    user_id = current_user_id()
+    if user_id is not None:
+        with current_services().db.session() as db:
+            people_flow.bump_session_version(db, user_id)
+    session.clear()
+    return jsonify(ok=True)

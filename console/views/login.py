@@ -45,6 +45,7 @@ def logout():
     if g.viewer:
         with services().db.session() as s:
             audit_action(s, "console.logout")
+            auth.end_all_sessions(s, g.viewer.id)  # a copied cookie dies with the logout
     session.clear()
     return redirect(url_for("console.login.login"))
 
