@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from certification.names import plain_name
 from storage.models import Binding, Certification, Retiree, WeChatUser, utcnow
 
 
@@ -66,7 +67,7 @@ def bound_retirees(services, openid: str) -> list[dict]:
             )
             result.append({
                 "retiree_id": retiree.id,
-                "name": mask_name(retiree.name),
+                "name": mask_name(plain_name(retiree.name)),
                 "kind": binding.kind.value,
                 "last_certified_on": last,
                 "pension_status": retiree.pension_status.value,

@@ -81,7 +81,7 @@ def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree
         attempt = session.get(Attempt, attempt_id)
         name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
         reasons, advice = list(attempt.reasons), list(attempt.advice)
-    fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
+    fields: dict = {"name": masked_name(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
     if status == "review":
         fields["reason_text"] = _short(reason_text(reasons) if reasons else "需要人工确认")
         fields["next_step"] = "工作人员审核后通知您"

@@ -67,12 +67,19 @@ def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.da
     return rows
 
 
+def _cell(value):
+    """A text cell Excel would run as a formula (=, +, -, @, tab, CR first) is prefixed with ' to stay text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[list]) -> bytes:
     """UTF-8 with a BOM: what Excel on Chinese Windows opens without garbling."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    writer.writerows(rows)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -84,7 +91,7 @@ def to_xlsx(rows: list[list]) -> bytes:
     ws.title = "待遇变动"
     ws.append(HEADER)
     for row in rows:
-        ws.append(row)
+        ws.append([_cell(v) for v in row])
     for column, width in zip("ABCDEFGHI", (10, 10, 16, 20, 12, 12, 10, 40, 18)):
         ws.column_dimensions[column].width = width
     out = io.BytesIO()

@@ -173,7 +173,7 @@ def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _valid_name(name: str) -> bool:
-    return 1 < len(name) <= 30 and not any(ch.isdigit() for ch in name)
+    return 1 < len(name) <= 30 and not any(ch.isdigit() or ch in "<>&\"'`=@" or not ch.isprintable() for ch in name)
 
 
 def import_roster(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 
 import qrcode
 from flask import (
@@ -73,7 +74,14 @@ def consent():
         abort(401)
     with current_services().db.session() as db:
         people_flow.give_consent(db, db.get(WeChatUser, user_id))
-    return redirect(request.form.get("next") or url_for("h5.certify_home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("h5.certify_home"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only our own H5 pages (a path, never another site: no scheme, no //host, no backslash)."""
+    if not target or not target.startswith("/h5/") or "//" in target or "\\" in target:
+        return None
+    return target
 
 
 @bp.get("/h5/record/<int:retiree_id>")
@@ -149,8 +157,8 @@ def family_qr_page(retiree_id: int):
 def qr_png():
     """Render a QR for a WeChat QR ``url`` ourselves (no call to showqrcode needed)."""
     url = request.args.get("u", "")
-    if not url.startswith(("http://weixin.qq.com/q/", "https://weixin.qq.com/q/", "http://127.0.0.1", "http://localhost")):
-        abort(400)
+    if not re.fullmatch(r"https?://weixin\.qq\.com/q/[A-Za-z0-9_-]{1,64}", url):
+        abort(400)  # only WeChat's own QR links: never a page of anyone's choosing
     img = qrcode.make(url, box_size=10, border=2)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
