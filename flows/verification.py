@@ -92,6 +92,7 @@ class RefusedVideo:
 
 
 REUSED_VIDEO = RefusedVideo("fail", ["video_reused"], ["try_again"])
+NOT_AUTHORIZED = RefusedVideo("fail", ["not_authorized"], [])  # binding or consent ended before the verdict
 
 
 def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
@@ -153,8 +154,8 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             log.warning("verdict refused: authorization gone", extra={"attempt_id": attempt_id, "code": refusal})
             attempt.status = AttemptStatus.failed
             attempt.verdict = "fail"
-            attempt.reasons = ["not_authorized"]
-            attempt.advice = []
+            attempt.reasons = list(NOT_AUTHORIZED.reasons)
+            attempt.advice = list(NOT_AUTHORIZED.advice)
         elif verdict.verdict == "pass":
             attempt.status = AttemptStatus.passed
             retiree = session.get(Retiree, attempt.retiree_id)
