@@ -21,7 +21,7 @@ from flows.cycle_run import run_cycle
 from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
-from storage.db import current_revision, upgrade
+from storage.db import current_revision, runtime_grants, upgrade
 from storage.models import AdminRole, AdminUser, Agency
 from storage.objects import VIDEO_PREFIX
 from storage.personal_data import FieldCipher
@@ -44,6 +44,26 @@ def _agency(session, code: str) -> Agency:
 
 
 def register_cli(app: Flask) -> None:
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Recompute the audit log's hash chain; exit 1 at the first entry that was changed, removed or slipped in."""
+        with _services().db.session() as session:
+            report = audit.verify_chain(session)
+        if not report.ok:
+            raise click.ClickException(f"audit chain broken at entry {report.broken_at}: {report.why} "
+                                       f"({report.checked} entries checked)")
+        click.echo(f"audit chain ok: {report.checked} entries checked, {report.unchained} from before the chain")
+
+    @app.cli.command("db-grant-runtime")
+    @click.argument("role")
+    def db_grant_runtime(role: str) -> None:
+        """PostgreSQL: give the app's runtime ROLE what it needs and no more (run as the owner role)."""
+        db = _services().db
+        with db.engine.begin() as conn:
+            for statement in runtime_grants(role):
+                conn.exec_driver_sql(statement)
+        click.echo(f"runtime role {role}: granted (audit_log: INSERT and SELECT only)")
+
     @app.cli.command("db-upgrade")
     @click.option("--revision", default="head", show_default=True)
     def db_upgrade(revision: str) -> None:

@@ -85,3 +85,22 @@ def current_revision(url: str) -> str | None:
 
     with make_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def runtime_grants(role: str) -> list[str]:
+    """SQL that lets the app's runtime ``role`` use the schema the owner role migrated (PostgreSQL).
+
+    Migrations run as the owner (who owns every table, and so could disable the audit
+    triggers); the app connects as ``role``, which may read and write the data tables but
+    on ``audit_log`` only INSERT and SELECT: no UPDATE, DELETE or TRUNCATE, no trigger changes.
+    """
+    if not role.replace("_", "").isalnum():
+        raise ValueError("role must be a plain identifier")
+    return [
+        f'GRANT USAGE ON SCHEMA public TO "{role}"',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+        f'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_log FROM "{role}"',
+        f'REVOKE ALL ON alembic_version FROM "{role}"',
+        f'GRANT SELECT ON alembic_version TO "{role}"',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+    ]

@@ -31,9 +31,15 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('entry_hash', sa.String(length=64), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        # TRUNCATE fires no row trigger: refuse it with a statement trigger (0001's function raises).
+        op.execute("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_column('entry_hash')
         batch_op.drop_column('prev_hash')
