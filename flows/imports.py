@@ -186,31 +186,33 @@ def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_
     redis = services.redis
     progress.update(redis, job_key, state="running")
     cipher = services.cipher
-    with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
-        path = Path(tmp) / f"roster{suffix}"
-        path.write_bytes(services.objects.get_bytes(upload_key))
-        try:
-            total, rows = read_rows(path)
-        except RosterFileError as exc:
-            progress.update(redis, job_key, state="failed", message=str(exc))
-            services.objects.delete(upload_key)
-            return {"error": str(exc)}
-        progress.update(redis, job_key, total=total)
-        done = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
+            path = Path(tmp) / f"roster{suffix}"
+            path.write_bytes(services.objects.get_bytes(upload_key))
+            try:
+                total, rows = read_rows(path)
+            except RosterFileError as exc:
+                progress.update(redis, job_key, state="failed", message=str(exc))
+                return {"error": str(exc)}
+            progress.update(redis, job_key, total=total)
+            done = 0
 
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if done % 50 == 0 or done == total:
-                progress.update(redis, job_key, done=done)
+            def tick() -> None:
+                nonlocal done
+                done += 1
+                if done % 50 == 0 or done == total:
+                    progress.update(redis, job_key, done=done)
 
-        with services.db.session() as session:
-            agency = session.get(Agency, agency_id)
-            report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick)
-            audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
-                         target_id=agency_id, created=report.created, updated=report.updated,
-                         unchanged=report.unchanged, errors=len(report.errors))
-    services.objects.delete(upload_key)
+            with services.db.session() as session:
+                agency = session.get(Agency, agency_id)
+                report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick)
+                audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
+                             target_id=agency_id, created=report.created, updated=report.updated,
+                             unchanged=report.unchanged, errors=len(report.errors))
+    finally:
+        # The upload holds full ID numbers: it goes whatever happened (a crash included).
+        services.objects.delete(upload_key)
     result = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
               "errors": [{"line": e.line, "message": e.message} for e in report.errors[:2000]],
               "error_count": len(report.errors)}

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows import notify
+from flows import notify, retention
 from flows.cycles import apply_pass
 from storage import audit
 from storage.models import (
@@ -128,6 +128,7 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
         fields = notify.review_result_fields(name, True)
         notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
                               dedupe_key=f"review:{attempt_id}")
+    retention.release_held(services, attempt_id)  # decided: the held video goes now
     log.info("review approved", extra={"attempt_id": attempt_id, "back_pay_months": effect.back_pay_months})
     return effect
 
@@ -148,4 +149,5 @@ def reject(services, attempt_id: str, admin_id: int, agency_id: int, region_ids:
         fields = notify.review_result_fields(name, False, reason, next_step)
         notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
                               dedupe_key=f"review:{attempt_id}")
+    retention.release_held(services, attempt_id)  # decided: the held video goes now
     log.info("review rejected", extra={"attempt_id": attempt_id})

@@ -53,7 +53,7 @@ def certify_home():
         people = people_flow.people_of(db, user, today())
         consented = people_flow.has_consent(db, user.id)
     return render_template("h5/home.html", people=[person_json(p) for p in people], consented=consented,
-                           pending_hint=SELF_PENDING_HINT)
+                           pending_hint=SELF_PENDING_HINT, consent_title=zh.CONSENT_TITLE, consent_text=zh.CONSENT_TEXT)
 
 
 @bp.post("/h5/link")

@@ -554,3 +554,11 @@ SELF_PENDING_HINT = "如果您是老人的家属，请不要用这种方式绑�
 # Console flashes of the identity actions (console/views/people.py).
 CONSOLE_CLAIM_CONFIRMED = "已确认本人绑定"
 CONSOLE_RECOVERED = "已解除 {count} 个绑定，请老人重新绑定并刷脸确认"
+# The consent text: exactly what is kept and for how long (flows/retention.py keeps to it).
+CONSENT_TITLE = "人脸信息使用说明"
+CONSENT_TEXT = ("认证时需要录一段几秒钟的视频，只用于核对是否本人、是否在世，不会用作其他用途。"
+                "视频和从中选出的一张人脸照片保存30天后自动删除；转人工审核的视频在审核结束后删除。"
+                "社保机构登记的照片和由它算出的人脸特征，在照片有效期间保存，换照片后旧的随即删除。"
+                "认证结果和分数一直保存，作为发放依据。您可以随时撤回同意，撤回后不再做人脸核对，"
+                "可到社区服务点现场认证或预约上门认证。")
+CONSENT_WITHDRAWN = "已撤回同意，不再做人脸核对。您可以到社区服务点现场认证，或预约上门认证。"
