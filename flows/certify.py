@@ -58,7 +58,7 @@ def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.date
     now = now or utcnow()
     with services.db.session() as session:
         retiree = check_may_certify(session, wechat_user_id, retiree_id, now.date())
-        require_consent(session, wechat_user_id)
+        require_consent(session, wechat_user_id, retiree.id)
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         rows = session.execute(
             select(Attempt.status, Attempt.verdict, Attempt.created_at)
@@ -133,7 +133,7 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         retiree_id = challenge.retiree_id
         # Binding and consent are checked again where the video arrives, not only at the challenge.
         check_may_certify(session, wechat_user_id, retiree_id, now.date())
-        require_consent(session, wechat_user_id)
+        require_consent(session, wechat_user_id, retiree_id)
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
@@ -164,7 +164,7 @@ def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | No
             raise FlowError("attempt_unknown")
         if attempt.status == AttemptStatus.created:
             check_may_certify(session, wechat_user_id, attempt.retiree_id, now.date())
-            require_consent(session, wechat_user_id)
+            require_consent(session, wechat_user_id, attempt.retiree_id)
         changed = session.execute(
             update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
             .values(status=AttemptStatus.queued)

@@ -38,7 +38,7 @@ from storage.personal_data import FieldCipher
 
 log = logging.getLogger("lifecert.flows.people")
 
-CONSENT_VERSION = "2026-11-v1"
+CONSENT_VERSION = "2026-12-v2"  # v2: the text says what is kept, how long, and how to withdraw
 TOKEN_TTL = dt.timedelta(days=7)
 SCENE_PREFIX = "bind"  # the QR scene is "bind:<token>" (bot.scenes)
 _REASON_TO_CODE = {
@@ -272,22 +272,77 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def give_consent(session: Session, user: WeChatUser, version: str = CONSENT_VERSION) -> Consent:
-    consent = Consent(wechat_user_id=user.id, text_version=version)
-    session.add(consent)
-    audit.record(session, "wechat", "consent.accept", actor_id=user.id, version=version)
-    return consent
+def give_consent(session: Session, user: WeChatUser, version: str = CONSENT_VERSION,
+                 retiree_id: int | None = None) -> list[Consent]:
+    """Record consent per retiree: for ``retiree_id``, else for each person the user is bound to now.
+
+    With nobody bound yet, one row without a retiree (it covers whoever is bound later). A retiree's
+    own consent (a confirmed self) lifts their earlier withdrawal.
+    """
+    ids = [retiree_id] if retiree_id is not None else list(session.scalars(select(Binding.retiree_id).where(
+        Binding.wechat_user_id == user.id, Binding.revoked_at.is_(None))))
+    rows = [Consent(wechat_user_id=user.id, text_version=version, retiree_id=rid) for rid in (ids or [None])]
+    session.add_all(rows)
+    for rid in ids:
+        retiree = session.get(Retiree, rid)
+        if retiree is not None and retiree.face_consent_withdrawn_at is not None and is_confirmed_self(session, user.id, rid):
+            retiree.face_consent_withdrawn_at = None
+    audit.record(session, "wechat", "consent.accept", actor_id=user.id, version=version, retiree_ids=ids)
+    return rows
 
 
-def has_consent(session: Session, wechat_user_id: int, version: str = CONSENT_VERSION) -> bool:
-    return session.scalar(select(Consent.id).where(Consent.wechat_user_id == wechat_user_id,
-                                                   Consent.text_version == version,
-                                                   Consent.withdrawn_at.is_(None)).limit(1)) is not None
+def has_consent(session: Session, wechat_user_id: int, version: str = CONSENT_VERSION,
+                retiree_id: int | None = None) -> bool:
+    """Consent of this user covering ``retiree_id`` (None: every person the user is bound to)."""
+    if retiree_id is None:
+        ids = list(session.scalars(select(Binding.retiree_id).where(Binding.wechat_user_id == wechat_user_id,
+                                                                    Binding.revoked_at.is_(None))))
+        if not ids:
+            return session.scalar(select(Consent.id).where(
+                Consent.wechat_user_id == wechat_user_id, Consent.text_version == version,
+                Consent.withdrawn_at.is_(None)).limit(1)) is not None
+        return all(has_consent(session, wechat_user_id, version, rid) for rid in ids)
+    retiree = session.get(Retiree, retiree_id)
+    if retiree is not None and retiree.face_consent_withdrawn_at is not None:
+        return False  # the retiree said no: nobody's consent stands in for theirs
+    return session.scalar(select(Consent.id).where(
+        Consent.wechat_user_id == wechat_user_id, Consent.text_version == version, Consent.withdrawn_at.is_(None),
+        (Consent.retiree_id == retiree_id) | Consent.retiree_id.is_(None)).limit(1)) is not None
 
 
-def require_consent(session: Session, wechat_user_id: int) -> None:
-    if not has_consent(session, wechat_user_id):
+def require_consent(session: Session, wechat_user_id: int, retiree_id: int | None = None) -> None:
+    if not has_consent(session, wechat_user_id, retiree_id=retiree_id):
         raise FlowError("no_consent")
+
+
+def withdraw_consent(session: Session, user: WeChatUser, retiree_id: int) -> bool:
+    """Withdraw consent to face processing for ``retiree_id``.
+
+    A family member withdraws their own. The retiree themself (a confirmed self binding) stops face
+    processing for everyone: every consent for them ends and their face templates are deleted (the
+    photo stays with the agency; a new consent needs the agency to enrol again). The offline channels
+    (on site, home visit) remain. Returns True when face processing stopped for the retiree.
+    """
+    if active_binding(session, user.id, retiree_id) is None:
+        raise FlowError("not_bound")
+    now = utcnow()
+    own = is_confirmed_self(session, user.id, retiree_id)
+    query = select(Consent).where(Consent.withdrawn_at.is_(None),
+                                  (Consent.retiree_id == retiree_id) | Consent.retiree_id.is_(None))
+    if not own:
+        query = query.where(Consent.wechat_user_id == user.id)
+    for row in session.scalars(query):
+        if row.retiree_id is None and row.wechat_user_id != user.id:
+            continue  # someone's general consent stays for their other people; the flag below blocks this one
+        row.withdrawn_at = now
+    if own:
+        session.get(Retiree, retiree_id).face_consent_withdrawn_at = now
+        for photo in session.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree_id)):
+            photo.template = None
+            photo.template_model = None
+    audit.record(session, "wechat", "consent.withdraw", actor_id=user.id, target_kind="retiree",
+                 target_id=retiree_id, face_processing_stopped=own)
+    return own
 
 
 # --- family proxies by QR code ------------------------------------------------

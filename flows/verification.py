@@ -190,7 +190,7 @@ def _still_authorized(session, attempt: Attempt, now: dt.datetime) -> str | None
         return None  # recorded by staff
     try:
         check_may_certify(session, attempt.wechat_user_id, attempt.retiree_id, now.date())
-        require_consent(session, attempt.wechat_user_id)
+        require_consent(session, attempt.wechat_user_id, attempt.retiree_id)
     except FlowError as exc:
         if exc.code == "self_pending_agency":
             return None  # the video is kept for a reviewer; it does not confirm the claim (no photo)

@@ -140,6 +140,8 @@ class Retiree(Base):
                                                           default=PensionStatus.active, index=True)
     suspended_since: Mapped[dt.date | None] = mapped_column(Date)
     stopped_reason: Mapped[str | None] = mapped_column(String(64))
+    # Set when the retiree withdrew consent to face processing (flows.people.withdraw_consent).
+    face_consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -53,7 +53,8 @@ def certify_home():
         people = people_flow.people_of(db, user, today())
         consented = people_flow.has_consent(db, user.id)
     return render_template("h5/home.html", people=[person_json(p) for p in people], consented=consented,
-                           pending_hint=SELF_PENDING_HINT, consent_title=zh.CONSENT_TITLE, consent_text=zh.CONSENT_TEXT)
+                           pending_hint=SELF_PENDING_HINT, consent_title=zh.CONSENT_TITLE, consent_text=zh.CONSENT_TEXT,
+                           withdraw_label=zh.CONSENT_WITHDRAW_LABEL)
 
 
 @bp.post("/h5/link")
@@ -84,6 +85,19 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+@bp.post("/h5/consent/withdraw/<int:retiree_id>")
+@page_login_required
+def withdraw_consent_page(retiree_id: int):
+    """Withdraw consent to face processing; the page then points to the offline channels."""
+    try:
+        with current_services().db.session() as db:
+            people_flow.withdraw_consent(db, current_user(db), retiree_id)
+    except FlowError as exc:
+        return render_template("h5/message.html", title=zh.CONSENT_TITLE, text=refusal_text(exc.code),
+                               back="/h5/certify"), 400
+    return render_template("h5/message.html", title=zh.CONSENT_TITLE, text=zh.CONSENT_WITHDRAWN, back="/h5/certify")
+
+
 @bp.get("/h5/record/<int:retiree_id>")
 @page_login_required
 def record_page(retiree_id: int):
@@ -93,7 +107,7 @@ def record_page(retiree_id: int):
         except FlowError as exc:
             return render_template("h5/message.html", title=zh.PAGE_CANNOT_CERTIFY, text=refusal_text(exc.code),
                                    back="/h5/certify"), 403
-        if not people_flow.has_consent(db, g.user_id):
+        if not people_flow.has_consent(db, g.user_id, retiree_id=retiree_id):
             return redirect(url_for("h5.certify_home"))
         name = retiree.name
     return render_template("h5/record.html", retiree_id=retiree_id, name=name)

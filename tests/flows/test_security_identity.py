@@ -187,3 +187,39 @@ def test_withdrawn_consent_stops_the_upload(world, monkeypatch):
     with pytest.raises(FlowError) as exc:
         certify.receive_upload(world.services, challenge.id, world.self_user_id, io.BytesIO(VIDEO), "video/mp4")
     assert exc.value.code == "no_consent"
+
+
+# --- consent per retiree, withdrawable (issue 11, item 5) ----------------------------------------
+
+
+def test_consent_is_per_retiree_and_the_retiree_can_withdraw_it(world, monkeypatch):
+    monkeypatch.setattr(certify, "enqueue_verification", lambda *_: None)
+    _give_photo_and_phone(world, world.retiree_id)
+    son = world.family_user_id  # consented before being bound (a general consent)
+    world.bind(son, world.retiree_id)
+    certify.start_challenge(world.services, son, world.retiree_id)
+    with world.services.db.session() as s:
+        assert people.withdraw_consent(s, s.get(WeChatUser, world.self_user_id), world.retiree_id) is True
+    with world.services.db.session() as s:
+        assert all(p.template is None for p in s.scalars(select(EnrollmentPhoto)))  # templates deleted
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "consent.withdraw")) is not None
+    for user in (son, world.self_user_id):  # nobody's consent stands in for hers: face processing stops
+        with pytest.raises(FlowError) as exc:
+            certify.start_challenge(world.services, user, world.retiree_id)
+        assert exc.value.code == "no_consent"
+    with world.services.db.session() as s:  # she gives it again: recorded for her, by her
+        rows = people.give_consent(s, s.get(WeChatUser, world.self_user_id))
+        assert [r.retiree_id for r in rows] == [world.retiree_id]
+    with world.services.db.session() as s:
+        assert s.get(Retiree, world.retiree_id).face_consent_withdrawn_at is None
+
+
+def test_a_family_member_withdraws_only_their_own(world, monkeypatch):
+    monkeypatch.setattr(certify, "enqueue_verification", lambda *_: None)
+    son = world.family_user_id
+    world.bind(son, world.retiree_id)
+    with world.services.db.session() as s:
+        assert people.withdraw_consent(s, s.get(WeChatUser, son), world.retiree_id) is False
+    with pytest.raises(FlowError):
+        certify.start_challenge(world.services, son, world.retiree_id)
+    certify.start_challenge(world.services, world.self_user_id, world.retiree_id)

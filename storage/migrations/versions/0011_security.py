@@ -28,6 +28,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('retiree_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_consent_retiree_id'), ['retiree_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_consent_retiree_id_retiree'), 'retiree', ['retiree_id'], ['id'])
+    with op.batch_alter_table('retiree', schema=None) as batch_op:
+        # The retiree withdrew consent to face processing: no face check for anyone until given again.
+        batch_op.add_column(sa.Column('face_consent_withdrawn_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('entry_hash', sa.String(length=64), nullable=True))
@@ -43,6 +46,8 @@ def downgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_column('entry_hash')
         batch_op.drop_column('prev_hash')
+    with op.batch_alter_table('retiree', schema=None) as batch_op:
+        batch_op.drop_column('face_consent_withdrawn_at')
     with op.batch_alter_table('consent', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_consent_retiree_id_retiree'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_consent_retiree_id'))
