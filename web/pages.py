@@ -120,6 +120,8 @@ def records_page():
         people = people_flow.people_of(db, current_user(db), today())
         history = {}
         for p in people:
+            if p.kind == "self_pending":
+                continue  # an unproven claim sees no history of the record
             rows = db.scalars(select(Certification).where(Certification.retiree_id == p.retiree_id)
                               .order_by(Certification.certified_on.desc()).limit(10))
             history[p.retiree_id] = [{"date": c.certified_on, "method": METHOD_WORDS.get(c.method.value, c.method.value)}
@@ -137,7 +139,7 @@ def family_page():
         self_ids = [r.id for b, r in mine if b.kind == BindingKind.self_ and b.confirmed_at is not None]
         proxies = db.execute(select(Binding).where(Binding.retiree_id.in_(self_ids), Binding.kind == BindingKind.family,
                                                    Binding.revoked_at.is_(None))).scalars().all() if self_ids else []
-        rows = {"self": [{"retiree_id": r.id, "name": r.name} for b, r in mine if r.id in self_ids],
+        rows = {"own": [{"retiree_id": r.id, "name": r.name} for b, r in mine if r.id in self_ids],
                 "for": [{"binding_id": b.id, "name": r.name} for b, r in mine if b.kind == BindingKind.family],
                 "proxies": [{"binding_id": b.id, "since": b.created_at.date()} for b in proxies]}
     return render_template("h5/family.html", **rows)
