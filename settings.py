@@ -56,6 +56,10 @@ class Settings:
     video_retention_days: int = 30  # raw certification videos; those under review are kept apart
     # LIFECERT_VISION_<FIELD> overrides of vision.config.VisionConfig (thresholds, limits), validated here.
     vision_overrides: dict = dataclasses.field(default_factory=dict)
+    # Key rotation (storage.personal_data): the current data key's id, and retired keys by id still needed
+    # to read rows `flask reencrypt` has not moved yet (LIFECERT_DATA_KEY_ID, LIFECERT_OLD_DATA_KEYS="1:base64,…").
+    data_key_id: int = 1
+    old_data_keys: dict = dataclasses.field(default_factory=dict)
 
     def vision_config(self):
         """The :class:`vision.VisionConfig` every worker, command and test judges with."""
@@ -151,6 +155,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     data_key = key("DATA_KEY", _DEV_DATA_KEY)
     index_key = key("INDEX_KEY", _DEV_INDEX_KEY)
+    raw_key_id = get("DATA_KEY_ID", "1") or "1"
+    key_id_ok = raw_key_id.isdigit() and 1 <= int(raw_key_id) <= 255
+    data_key_id = int(raw_key_id) if key_id_ok else 1
+    if not key_id_ok:
+        problems.append(f"{PREFIX}DATA_KEY_ID must be a whole number 1–255, got {raw_key_id!r}")
+    old_data_keys: dict[int, bytes] = {}
+    for item in (get("OLD_DATA_KEYS", "") or "").split(","):
+        if not item.strip():
+            continue
+        kid, sep, raw = item.partition(":")
+        try:
+            value = base64.b64decode(raw.strip(), validate=True)
+        except ValueError:
+            value = b""
+        if not sep or not kid.strip().isdigit() or len(value) != 32 or int(kid) == data_key_id:
+            problems.append(f"{PREFIX}OLD_DATA_KEYS is 'id:base64-32-bytes,…' without the current key id")
+            continue
+        old_data_keys[int(kid)] = value
     if data_key == index_key:
         problems.append(f"{PREFIX}DATA_KEY and {PREFIX}INDEX_KEY must differ")
 
@@ -229,6 +251,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_secure=(get("S3_SECURE", "false") or "false").lower() in ("1", "true", "yes"),
         data_key=data_key,
         index_key=index_key,
+        data_key_id=data_key_id,
+        old_data_keys=old_data_keys,
         instance_dir=instance_dir,
         vision_models_dir=Path(get("VISION_MODELS_DIR", str(REPO_ROOT.parent / "shared" / "models"))),
         wechat=wechat,

@@ -22,9 +22,9 @@ from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
 from storage.db import current_revision, runtime_grants, upgrade
-from storage.models import AdminRole, AdminUser, Agency
+from storage.models import AdminRole, AdminUser, Agency, Retiree
 from storage.objects import VIDEO_PREFIX
-from storage.personal_data import FieldCipher
+from storage.personal_data import DecryptionError, FieldCipher
 from wording import zh
 
 
@@ -43,6 +43,15 @@ def _agency(session, code: str) -> Agency:
     return agency
 
 
+def _unbound(cipher: FieldCipher, blob: bytes, context: bytes) -> bool:
+    """A v2 value written without its row in the authenticated data (it decrypts with an empty row)."""
+    try:
+        cipher.decrypt(blob, context)
+    except DecryptionError:
+        return False
+    return True
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("audit-verify")
     def audit_verify() -> None:
@@ -53,6 +62,36 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"audit chain broken at entry {report.broken_at}: {report.why} "
                                        f"({report.checked} entries checked)")
         click.echo(f"audit chain ok: {report.checked} entries checked, {report.unchained} from before the chain")
+
+    @app.cli.command("reencrypt")
+    @click.option("--batch", default=500, show_default=True, help="rows per transaction")
+    def reencrypt(batch: int) -> None:
+        """Move every encrypted field to the current data key (LIFECERT_DATA_KEY_ID), bound to its row."""
+        cipher = _cipher()
+        moved = last_id = 0
+        while True:
+            with _services().db.session() as session:
+                rows = list(session.scalars(select(Retiree).where(Retiree.id > last_id).order_by(Retiree.id)
+                                            .limit(batch)))
+                if not rows:
+                    break
+                for retiree in rows:
+                    last_id = retiree.id
+                    row = retiree.id_number_index
+                    for column, context in (("id_number_enc", b"id_number"), ("phone_enc", b"phone")):
+                        blob = getattr(retiree, column)
+                        if not blob:
+                            continue
+                        try:
+                            value = cipher.decrypt(blob, context, row=row)
+                        except DecryptionError:
+                            value = cipher.decrypt(blob, context)  # written before values were bound to rows
+                        if cipher.needs_reencryption(blob) or blob[:1] == b"\x02" and _unbound(cipher, blob, context):
+                            setattr(retiree, column, cipher.encrypt(value, context, row=row))
+                            moved += 1
+                audit.record(session, "cli", "data.reencrypt", target_kind="retiree", target_id=last_id,
+                             rows=len(rows), key_id=cipher.key_id)
+        click.echo(f"re-encrypted {moved} values under key {cipher.key_id}")
 
     @app.cli.command("db-grant-runtime")
     @click.argument("role")

@@ -210,10 +210,10 @@ def import_roster(
         if retiree is None:
             retiree = Retiree(
                 agency_id=agency.id,
-                id_number_enc=cipher.encrypt(info.number, ID_CONTEXT),
+                id_number_enc=cipher.encrypt(info.number, ID_CONTEXT, row=index),
                 id_number_index=index,
                 id_number_masked=mask_id_number(info.number),
-                phone_enc=cipher.encrypt(phone, PHONE_CONTEXT) if phone else None,
+                phone_enc=cipher.encrypt(phone, PHONE_CONTEXT, row=index) if phone else None,
                 phone_masked=mask_phone(phone) if phone else None,
                 **values,
             )
@@ -225,9 +225,9 @@ def import_roster(
                 if getattr(retiree, key) != value:
                     setattr(retiree, key, value)
                     changed = True
-            old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT) if retiree.phone_enc else None
+            old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT, row=index) if retiree.phone_enc else None
             if phone and phone != old_phone:
-                retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT)
+                retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT, row=index)
                 retiree.phone_masked = mask_phone(phone)
                 changed = True
             if changed:

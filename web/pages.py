@@ -201,7 +201,7 @@ def contact_page():
                 retiree = db.get(Retiree, retiree_id)
                 if not people_flow.is_confirmed_self(db, g.user_id, retiree_id):
                     people_flow.tell_roster_phone(db, retiree, "phone_changed_by_proxy")  # the old number hears
-                retiree.phone_enc = current_cipher().encrypt(phone, b"phone")
+                retiree.phone_enc = current_cipher().encrypt(phone, b"phone", row=retiree.id_number_index)
                 retiree.phone_masked = mask_phone(phone)
 
                 audit.record(db, "wechat", "retiree.phone_change", actor_id=g.user_id, target_kind="retiree",

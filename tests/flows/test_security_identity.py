@@ -44,7 +44,7 @@ def _give_photo_and_phone(world, retiree_id):
 def _link(world, user_id, retiree_id):
     with world.services.db.session() as s:
         r = s.get(Retiree, retiree_id)
-        number = world.cipher.decrypt(r.id_number_enc, b"id_number")
+        number = world.cipher.decrypt(r.id_number_enc, b"id_number", row=r.id_number_index)
         return people.link_self(s, world.cipher, s.get(WeChatUser, user_id), r.name, number, TODAY)
 
 
