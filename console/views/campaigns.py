@@ -16,7 +16,7 @@ from flask import (
 from sqlalchemy import select
 
 from console.auth import require
-from console.views.common import services, viewer
+from console.views.common import audit_action, services, viewer
 from flows import campaigns, standing
 from flows.cycles import policy_of
 from storage.models import (
@@ -108,6 +108,7 @@ def campaign_detail(campaign_id: int):
         campaign = _campaign_or_404(s, campaign_id)
         counts = campaigns.result_counts(s, campaign_id)
         rows = campaigns.recipients_page(s, campaign_id, status, offset=(page - 1) * 50)
+        audit_action(s, "campaign.recipients", target_kind="campaign", target_id=campaign_id, page=page, shown=len(rows))
     handled = campaign.total - counts.get("pending", 0)
     percent = int(handled * 100 / campaign.total) if campaign.total else 100
     return render_template("console/campaign_detail.html", campaign=campaign, counts=counts, rows=rows, page=page,
