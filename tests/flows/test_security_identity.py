@@ -44,7 +44,7 @@ def _give_photo_and_phone(world, retiree_id):
 def _link(world, user_id, retiree_id):
     with world.services.db.session() as s:
         r = s.get(Retiree, retiree_id)
-        number = world.cipher.decrypt(r.id_number_enc, b"id_number", row=r.id_number_index)
+        number = world.cipher.decrypt(r.id_number_enc, b"id_number")
         return people.link_self(s, world.cipher, s.get(WeChatUser, user_id), r.name, number, TODAY)
 
 
@@ -223,3 +223,18 @@ def test_a_family_member_withdraws_only_their_own(world, monkeypatch):
     with pytest.raises(FlowError):
         certify.start_challenge(world.services, son, world.retiree_id)
     certify.start_challenge(world.services, world.self_user_id, world.retiree_id)
+
+
+def test_challenges_fetched_side_by_side_do_not_beat_the_daily_limit(world, monkeypatch):
+    from certification.attempts import AttemptPolicy
+
+    monkeypatch.setattr(certify, "enqueue_verification", lambda *_: None)
+    policy = AttemptPolicy()
+    uid = world.self_user_id
+    challenges = [certify.start_challenge(world.services, uid, world.retiree_id) for _ in range(3)]
+    attempts = [certify.receive_upload(world.services, c.id, uid, io.BytesIO(VIDEO + bytes([i])), "video/mp4")
+                for i, c in enumerate(challenges)]
+    certify.submit(world.services, attempts[0].id, uid, policy=policy)
+    with pytest.raises(FlowError) as exc:  # the first is still running: one at a time, checked at submit too
+        certify.submit(world.services, attempts[1].id, uid, policy=policy)
+    assert exc.value.code == "already_running"
