@@ -12,6 +12,7 @@ import re
 import uuid
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import bot.family_scene  # noqa: F401 - registers the family-binding QR scene with the bot
 from bootstrap import Services, build_services
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         JSON_AS_ASCII=False,
     )
     app.extensions["lifecert"] = services or build_services(settings)
+    if settings.is_production:
+        # gunicorn listens on loopback behind one nginx (nginx.conf): take the client address from it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
     @app.before_request
     def _tag_request() -> None:

@@ -31,6 +31,7 @@ from wording import zh
 IDLE_TIMEOUT_S = 30 * 60
 ABSOLUTE_TIMEOUT_S = 12 * 3600
 MAX_FAILURES = 5
+MAX_FAILURES_PER_SOURCE = 20  # one address guessing across many user names
 FAILURE_WINDOW_S = 15 * 60
 ROLE_LABELS = zh.ROLES
 
@@ -72,11 +73,17 @@ class Viewer:
         return list(self.region_ids) or None
 
 
-def check_login(services, username: str, password: str) -> tuple[AdminUser | None, str]:
-    """(user, "") on success, else (None, reason code): locked / bad_credentials / no_agency."""
+def check_login(services, username: str, password: str, source: str = "") -> tuple[AdminUser | None, str]:
+    """(user, "") on success, else (None, reason code): locked / bad_credentials / no_agency.
+
+    Failures count per user name and per source address: guessing many names from one
+    address locks that address out too.
+    """
     username = (username or "").strip()[:64]
     fail_key = f"console:login:fail:{username.lower()}"
-    if int(services.redis.get(fail_key) or 0) >= MAX_FAILURES:
+    source_key = f"console:login:fail-source:{source[:64]}"
+    if (int(services.redis.get(fail_key) or 0) >= MAX_FAILURES
+            or (source and int(services.redis.get(source_key) or 0) >= MAX_FAILURES_PER_SOURCE)):
         return None, "locked"
     with services.db.session() as s:
         user = s.scalar(select(AdminUser).where(AdminUser.username == username))
@@ -84,8 +91,9 @@ def check_login(services, username: str, password: str) -> tuple[AdminUser | Non
         ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
         if not ok or user is None or not user.active:
             pipe = services.redis.pipeline()
-            pipe.incr(fail_key)
-            pipe.expire(fail_key, FAILURE_WINDOW_S)
+            for key in (fail_key, source_key) if source else (fail_key,):
+                pipe.incr(key)
+                pipe.expire(key, FAILURE_WINDOW_S)
             pipe.execute()
             return None, "bad_credentials"
         if user.agency_id is None:

@@ -24,3 +24,24 @@ def test_recover_is_admin_only_and_audited(client, world, app):
         assert s.scalar(select(Binding).where(Binding.retiree_id == rid)).revoked_by == "staff"
         entry = s.scalar(select(AuditLog).where(AuditLog.action == "retiree.recover"))
         assert entry.actor_id == str(world.users["admin1"])
+
+
+def test_failed_logins_are_recorded_with_name_and_source_and_one_source_is_locked_out(app, world):
+    from tests.console.conftest import CSRF
+
+    client = app.test_client()
+
+    def attempt(name, password="wrong password"):
+        token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)
+        return client.post("/console/login", data={"username": name, "password": password, "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": "198.51.100.7"})
+
+    for i in range(20):  # a different name each time: the per-name lock never trips
+        assert attempt(f"guess{i}").status_code == 401
+    assert attempt("admin1", "correct horse 12").status_code == 401  # the source is locked out
+    with world.services.db.session() as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.action == "console.login_failed")
+                          .order_by(AuditLog.id)).first()
+        assert entry.detail["username"] == "guess0" and entry.detail["source"] == "198.51.100.7"
+    other = app.test_client()
+    assert login(other, "admin1").status_code == 302  # another address is not locked out
