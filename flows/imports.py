@@ -31,7 +31,7 @@ from flows.photos import Enrollment, reason_words
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
-from storage.personal_data import FieldCipher
+from storage.personal_data import DecryptionError, FieldCipher
 from wording import zh
 
 log = logging.getLogger("lifecert.console")
@@ -181,6 +181,23 @@ def _enroll_entry(services, cipher, agency_id, archive, filename, info, enroll, 
 # --- the jobs ------------------------------------------------------------------
 
 
+STAGED_CONTEXT = b"staged_roster"
+
+
+def stage_roster(services, upload_key: str, stream) -> None:
+    """Keep an uploaded roster (full ID numbers) in the object store only encrypted, bound to its key."""
+    data = stream.read()
+    services.objects.put_bytes(upload_key, services.cipher.encrypt_bytes(data, STAGED_CONTEXT, row=upload_key))
+
+
+def _read_staged(services, upload_key: str) -> bytes:
+    blob = services.objects.get_bytes(upload_key)
+    try:
+        return services.cipher.decrypt_bytes(blob, STAGED_CONTEXT, row=upload_key)
+    except DecryptionError:
+        return blob  # staged by a release before staged files were encrypted
+
+
 def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
     """rq job body: import a roster file from the object store, updating progress as it goes."""
     redis = services.redis
@@ -189,7 +206,7 @@ def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_
     try:
         with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
             path = Path(tmp) / f"roster{suffix}"
-            path.write_bytes(services.objects.get_bytes(upload_key))
+            path.write_bytes(_read_staged(services, upload_key))
             try:
                 total, rows = read_rows(path)
             except RosterFileError as exc:

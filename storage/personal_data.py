@@ -81,6 +81,20 @@ class FieldCipher:
         except Exception as exc:  # InvalidTag: wrong key, wrong column, wrong row or tampering
             raise DecryptionError("cannot decrypt field") from exc
 
+    def encrypt_bytes(self, data: bytes, context: bytes, row: str | None = None) -> bytes:
+        """Whole files (a staged roster upload) in the same v2 format."""
+        nonce = os.urandom(12)
+        return _V2 + bytes([self.key_id]) + nonce + self._keyring[self.key_id].encrypt(nonce, data, self._aad(context, row))
+
+    def decrypt_bytes(self, blob: bytes, context: bytes, row: str | None = None) -> bytes:
+        aead = self._keyring.get(self.key_id_of(blob)) if blob[:1] == _V2 else None
+        if aead is None:
+            raise DecryptionError("not a v2 ciphertext of a known key")
+        try:
+            return aead.decrypt(blob[2:14], blob[14:], self._aad(context, row))
+        except Exception as exc:
+            raise DecryptionError("cannot decrypt staged file") from exc
+
     def needs_reencryption(self, blob: bytes | None) -> bool:
         return bool(blob) and (blob[:1] != _V2 or self.key_id_of(blob) != self.key_id)
 

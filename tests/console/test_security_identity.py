@@ -45,3 +45,30 @@ def test_failed_logins_are_recorded_with_name_and_source_and_one_source_is_locke
         assert entry.detail["username"] == "guess0" and entry.detail["source"] == "198.51.100.7"
     other = app.test_client()
     assert login(other, "admin1").status_code == 302  # another address is not locked out
+
+
+def test_a_staged_roster_upload_is_encrypted_until_the_job_deletes_it(as_admin, world):
+    from pathlib import Path
+
+    from tests.console.conftest import post as console_post
+
+    good = make_id("230102", "19460315", "123")
+    csv_text = f"姓名,身份证号,所属区域\n张三,{good},南岗区\n"
+    import io
+
+    response = console_post(as_admin, "/console/imports/roster", {"file": (io.BytesIO(csv_text.encode()), "r.csv")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    root = Path(world.services.settings.local_store_dir)
+    staged = [p for p in (root / "imports").rglob("*") if p.is_file()]
+    assert len(staged) == 1 and good.encode() not in staged[0].read_bytes() and "张三".encode() not in staged[0].read_bytes()
+    from rq import SimpleWorker
+
+    from jobs.context import use_services
+    from storage.queues import DEFAULT, queue
+
+    use_services(world.services)
+    SimpleWorker([queue(world.services, DEFAULT)], connection=world.services.redis).work(burst=True)
+    assert not [p for p in (root / "imports").rglob("*") if p.is_file()]
+    with world.services.db.session() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "roster.import")).detail["created"] == 1
