@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
+from storage import audit
 from storage.models import Agency, Region, Retiree
 from storage.personal_data import FieldCipher
 from wording import zh
@@ -158,6 +159,7 @@ def import_roster(
     seen: set[str] = set()
     regions = {r.name: r for r in session.scalars(select(Region).where(Region.agency_id == agency.id))}
     pending = 0
+    changes: list[tuple[Retiree, str, list[str]]] = []
     for line, fields in rows:
         if on_row:
             on_row()
@@ -219,24 +221,42 @@ def import_roster(
             )
             session.add(retiree)
             report.created += 1
+            changes.append((retiree, "created", []))
         else:
             changed = False
+            fields_changed = []
             for key, value in values.items():
                 if getattr(retiree, key) != value:
                     setattr(retiree, key, value)
                     changed = True
+                    fields_changed.append(key)
             old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT, row=index) if retiree.phone_enc else None
             if phone and phone != old_phone:
                 retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT, row=index)
                 retiree.phone_masked = mask_phone(phone)
                 changed = True
+                fields_changed.append("phone")
             if changed:
                 report.updated += 1
+                changes.append((retiree, "updated", fields_changed))
             else:
                 report.unchanged += 1
         pending += 1
         if pending >= batch_size:
+            _audit_changes(session, changes)
             session.commit()
             pending = 0
+    _audit_changes(session, changes)
     session.commit()
     return report
+
+
+def _audit_changes(session: Session, changes: list) -> None:
+    """One audit entry per created or changed person: the row id and the field names, never the values."""
+    if not changes:
+        return
+    session.flush()
+    audit.record_many(session, "system", "roster.row", [
+        {"target_kind": "retiree", "target_id": retiree.id, "detail": {"change": change, "fields": fields}}
+        for retiree, change, fields in changes])
+    changes.clear()

@@ -75,3 +75,16 @@ def test_overlong_fields_are_refused_by_line(db, cipher, tmp_path, column, value
                                                       ("name", "id_number", "ss_number", "phone", "address", "region")]])
     assert report.created == 0
     assert [(e.line, e.code) for e in report.errors] == [(2, "too_long")]
+
+
+def test_each_created_or_changed_row_is_audited_without_values(db, cipher, tmp_path):
+    from storage.models import AuditLog
+
+    run_import(db, cipher, tmp_path, "a", [["张三", VICTIM, "SB1", "", "旧地址", "南岗区"]])
+    run_import(db, cipher, tmp_path, "a", [["张三", VICTIM, "SB1", "13812345678", "新地址", "南岗区"]], "b.csv")
+    with db.session() as s:
+        entries = list(s.scalars(select(AuditLog).where(AuditLog.action == "roster.row").order_by(AuditLog.id)))
+    assert [e.detail["change"] for e in entries] == ["created", "updated"]
+    assert sorted(entries[1].detail["fields"]) == ["address", "phone"]
+    text = repr([e.detail for e in entries])
+    assert "新地址" not in text and "13812345678" not in text
