@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "campaign": {"admin"},
     "cycle": {"admin"},
     "death": {"admin"},
+    "users": {"admin"},
     "identity": {"admin"},  # confirm a self claim, recover a record taken by someone else (issue 11)
 }
 

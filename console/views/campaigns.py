@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     jsonify,
     redirect,
@@ -65,6 +66,23 @@ def campaign_preview():
         bounds = standing.bounds_for(policy_of(agency), dt.date.today())
     return render_template("console/campaign_preview.html", segment=segment, data=data, bounds=bounds,
                            segment_label=campaigns.SEGMENTS[segment["kind"]])
+
+
+@bp.get("/campaigns/call-list.xlsx")
+@require("campaign")
+def campaign_call_list():
+    """The segment's people without a followed WeChat account, with phone numbers, for calling."""
+    segment = _segment_from_form()
+    if segment["kind"] not in campaigns.SEGMENTS:
+        abort(400)
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id)
+        rows = campaigns.call_list(s, services().cipher, agency, segment, dt.date.today())
+        audit_action(s, "campaign.call_list", target_kind="agency", target_id=agency.id, segment=segment["kind"],
+                     rows=len(rows))
+    return Response(campaigns.call_list_xlsx(rows),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=call-list-{segment['kind']}.xlsx"})
 
 
 @bp.post("/campaigns")

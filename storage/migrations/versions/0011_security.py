@@ -1,14 +1,14 @@
 """security (issue 11): confirmed self bindings, revocable sessions, consent per retiree, hash-chained audit log
 
 Revision ID: 0011
-Revises: 0002
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0002'
+down_revision = '0013'  # re-chained after journeys-agency when merging main
 branch_labels = None
 depends_on = None
 
