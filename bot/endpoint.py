@@ -99,8 +99,14 @@ def receive() -> Response:
         signing.check_timestamp(timestamp, wx.timestamp_window_s)
     except signing.Forged as exc:
         return _refuse(403, str(exc))
+    if not signing.remember_signature(services.redis, args.get("signature", ""), timestamp, nonce, body,
+                                      wx.timestamp_window_s):
+        return _refuse(403, "signature replayed with another body")
 
     encrypted = args.get("encrypt_type", "raw") == "aes"
+    if wx.encoding_aes_key and not encrypted:
+        # Safe mode configured: a plaintext push is a downgrade (only the query string would be signed).
+        return _refuse(403, "plaintext push while safe mode is configured")
     try:
         if encrypted:
             if not wx.encoding_aes_key:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.scenes import SceneRejected, on_scene
+from certification.names import mask_name, plain_name
 from flows import FlowError
 from flows import people as people_flow
 from flows.outbox import enqueue_template
@@ -31,9 +32,9 @@ def bind_family(services, openid: str, token: str) -> str:
         raise SceneRejected(refusal_text(exc.code)) from exc
     if own_openid and own_openid != openid:
         enqueue_template(services, own_openid, "family_bound",
-                         {"name": name, "family": zh.FAMILY_MEMBER, "at": dt.datetime.now()},
+                         {"name": mask_name(name) or zh.NAME_FALLBACK, "family": zh.FAMILY_MEMBER, "at": dt.datetime.now()},
                          retiree_id=retiree_id, dedupe_key=f"family-bound:{retiree_id}:{openid}")
-    return zh.FAMILY_BOUND_REPLY.format(name=name)
+    return zh.FAMILY_BOUND_REPLY.format(name=plain_name(name))
 
 
 @on_scene(people_flow.SHARE_PREFIX)

@@ -23,10 +23,10 @@ from flows.face_templates import reembed_anchor_photos
 from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
-from storage.db import current_revision, upgrade
-from storage.models import AdminRole, AdminUser, Agency
+from storage.db import current_revision, runtime_grants, upgrade
+from storage.models import AdminRole, AdminUser, Agency, Retiree
 from storage.objects import VIDEO_PREFIX
-from storage.personal_data import FieldCipher
+from storage.personal_data import DecryptionError, FieldCipher
 from wording import zh
 
 
@@ -45,7 +45,66 @@ def _agency(session, code: str) -> Agency:
     return agency
 
 
+def _unbound(cipher: FieldCipher, blob: bytes, context: bytes) -> bool:
+    """A v2 value written without its row in the authenticated data (it decrypts with an empty row)."""
+    try:
+        cipher.decrypt(blob, context)
+    except DecryptionError:
+        return False
+    return True
+
+
 def register_cli(app: Flask) -> None:
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Recompute the audit log's hash chain; exit 1 at the first entry that was changed, removed or slipped in."""
+        with _services().db.session() as session:
+            report = audit.verify_chain(session)
+        if not report.ok:
+            raise click.ClickException(f"audit chain broken at entry {report.broken_at}: {report.why} "
+                                       f"({report.checked} entries checked)")
+        click.echo(f"audit chain ok: {report.checked} entries checked, {report.unchained} from before the chain")
+
+    @app.cli.command("reencrypt")
+    @click.option("--batch", default=500, show_default=True, help="rows per transaction")
+    def reencrypt(batch: int) -> None:
+        """Move every encrypted field to the current data key (LIFECERT_DATA_KEY_ID), bound to its row."""
+        cipher = _cipher()
+        moved = last_id = 0
+        while True:
+            with _services().db.session() as session:
+                rows = list(session.scalars(select(Retiree).where(Retiree.id > last_id).order_by(Retiree.id)
+                                            .limit(batch)))
+                if not rows:
+                    break
+                for retiree in rows:
+                    last_id = retiree.id
+                    row = retiree.id_number_index
+                    for column, context in (("id_number_enc", b"id_number"), ("phone_enc", b"phone")):
+                        blob = getattr(retiree, column)
+                        if not blob:
+                            continue
+                        try:
+                            value = cipher.decrypt(blob, context, row=row)
+                        except DecryptionError:
+                            value = cipher.decrypt(blob, context)  # written before values were bound to rows
+                        if cipher.needs_reencryption(blob) or blob[:1] == b"\x02" and _unbound(cipher, blob, context):
+                            setattr(retiree, column, cipher.encrypt(value, context, row=row))
+                            moved += 1
+                audit.record(session, "cli", "data.reencrypt", target_kind="retiree", target_id=last_id,
+                             rows=len(rows), key_id=cipher.key_id)
+        click.echo(f"re-encrypted {moved} values under key {cipher.key_id}")
+
+    @app.cli.command("db-grant-runtime")
+    @click.argument("role")
+    def db_grant_runtime(role: str) -> None:
+        """PostgreSQL: give the app's runtime ROLE what it needs and no more (run as the owner role)."""
+        db = _services().db
+        with db.engine.begin() as conn:
+            for statement in runtime_grants(role):
+                conn.exec_driver_sql(statement)
+        click.echo(f"runtime role {role}: granted (audit_log: INSERT and SELECT only)")
+
     @app.cli.command("db-upgrade")
     @click.option("--revision", default="head", show_default=True)
     def db_upgrade(revision: str) -> None:
@@ -106,6 +165,7 @@ def register_cli(app: Flask) -> None:
                 user = AdminUser(username=username, password_hash="", role=AdminRole(role), agency_id=agency_id)
                 session.add(user)
             user.password_hash = generate_password_hash(password)
+            user.session_version = (user.session_version or 0) + 1  # a new password ends every session
             user.role = AdminRole(role)
             user.agency_id = agency_id
             session.flush()

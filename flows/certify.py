@@ -57,26 +57,32 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPolicy) -> None:
+    """The attempt limits (per day, one at a time, not while under review): at the challenge and again at submit,
+    so challenges fetched side by side cannot add up to more attempts than the day allows."""
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = session.execute(
+        select(Attempt.status, Attempt.verdict, Attempt.created_at)
+        .where(Attempt.retiree_id == retiree_id)
+        .order_by(Attempt.created_at.desc())
+        .limit(50)
+    ).all()
+    today = sum(1 for r in rows if _aware(r.created_at) >= day_start and r.status != AttemptStatus.created)
+    running = sum(1 for r in rows if r.status in (AttemptStatus.queued, AttemptStatus.running))
+    under_review = any(r.status == AttemptStatus.review for r in rows[:1])
+    refusal = may_start(today, running, under_review, policy)
+    if refusal is not None:
+        raise FlowError(refusal.value)
+
+
 def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.datetime | None = None,
                     rng: random.Random | None = None, policy: AttemptPolicy = AttemptPolicy()) -> Challenge:
     """Issue a challenge for ``retiree_id``, after checking who asks and the attempt limits."""
     now = now or utcnow()
     with services.db.session() as session:
         retiree = check_may_certify(session, wechat_user_id, retiree_id, now.date())
-        require_consent(session, wechat_user_id)
-        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        rows = session.execute(
-            select(Attempt.status, Attempt.verdict, Attempt.created_at)
-            .where(Attempt.retiree_id == retiree.id)
-            .order_by(Attempt.created_at.desc())
-            .limit(50)
-        ).all()
-        today = sum(1 for r in rows if _aware(r.created_at) >= day_start and r.status != AttemptStatus.created)
-        running = sum(1 for r in rows if r.status in (AttemptStatus.queued, AttemptStatus.running))
-        under_review = any(r.status == AttemptStatus.review for r in rows[:1])
-        refusal = may_start(today, running, under_review, policy)
-        if refusal is not None:
-            raise FlowError(refusal.value)
+        require_consent(session, wechat_user_id, retiree.id)
+        _check_limits(session, retiree.id, now, policy)
         spec = new_challenge(now, rng or random.SystemRandom(), secrets.token_hex(16))
         challenge = Challenge(retiree_id=retiree.id, wechat_user_id=wechat_user_id, actions=list(spec.actions),
                               nonce=spec.nonce, created_at=now, expires_at=spec.expires_at)
@@ -136,6 +142,9 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         if existing is not None:
             return existing  # the same upload sent twice (double tap, network retry)
         retiree_id = challenge.retiree_id
+        # Binding and consent are checked again where the video arrives, not only at the challenge.
+        check_may_certify(session, wechat_user_id, retiree_id, now.date())
+        require_consent(session, wechat_user_id, retiree_id)
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
@@ -162,13 +171,18 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
     return attempt
 
 
-def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | None = None) -> Attempt:
+def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | None = None,
+           policy: AttemptPolicy = AttemptPolicy()) -> Attempt:
     """Queue an uploaded attempt for verification — once, however often it is submitted."""
     now = now or utcnow()
     with services.db.session() as session:
         attempt = session.get(Attempt, attempt_id)
         if attempt is None or attempt.wechat_user_id != wechat_user_id:
             raise FlowError("attempt_unknown")
+        if attempt.status == AttemptStatus.created:
+            check_may_certify(session, wechat_user_id, attempt.retiree_id, now.date())
+            require_consent(session, wechat_user_id, attempt.retiree_id)
+            _check_limits(session, attempt.retiree_id, now, policy)
         changed = session.execute(
             update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
             .values(status=AttemptStatus.queued)

@@ -20,13 +20,13 @@ import dataclasses
 import datetime as dt
 import logging
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import String, cast, func, literal, select, update
 
 from certification import cycle
 from flows import notify
 from flows.cycles import IN_PERSON_METHODS, policy_of, retiree_state
 from flows.standing import LAPSED, bounds_for, standing_query
-from logconfig import request_id
+from storage import audit
 from storage.models import (
     Agency,
     AuditLog,
@@ -96,10 +96,9 @@ def _suspend(session, ids: list[int], since: dt.date, cycle_year: int) -> list[i
         session.execute(update(Retiree).where(Retiree.id.in_(still_active),
                                               Retiree.pension_status == PensionStatus.active)
                         .values(pension_status=PensionStatus.suspended, suspended_since=since, updated_at=utcnow()))
-        session.execute(insert(AuditLog), [
-            {"actor_kind": "system", "action": "retiree.suspend", "target_kind": "retiree", "target_id": str(rid),
-             "detail": {"since": since.isoformat(), "cycle_year": cycle_year}, "request_id": request_id.get(),
-             "at": utcnow()} for rid in still_active])
+        audit.record_many(session, "system", "retiree.suspend", [
+            {"target_kind": "retiree", "target_id": rid, "detail": {"since": since.isoformat(), "cycle_year": cycle_year}}
+            for rid in still_active])
         done.extend(still_active)
     return done
 
@@ -126,10 +125,9 @@ def _resume_missed(session, agency: Agency, policy: cycle.CyclePolicy, dry_run: 
             continue
         retiree.pension_status = PensionStatus.active
         retiree.suspended_since = None
-        session.add(AuditLog(actor_kind="system", action="retiree.resume", target_kind="retiree",
-                             target_id=str(retiree.id), request_id=request_id.get(),
-                             detail={"resume_month": effect.resume_month.isoformat(),
-                                     "back_pay_months": effect.back_pay_months, "certification_id": cert.id}))
+        audit.record(session, "system", "retiree.resume", target_kind="retiree", target_id=retiree.id,
+                     resume_month=effect.resume_month.isoformat(), back_pay_months=effect.back_pay_months,
+                     certification_id=cert.id)  # through storage.audit: the entry joins the hash chain
     return resumed
 
 

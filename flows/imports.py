@@ -33,7 +33,7 @@ from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
 from storage.objects import ObjectStoreError
-from storage.personal_data import FieldCipher
+from storage.personal_data import DecryptionError, FieldCipher
 from wording import zh
 
 log = logging.getLogger("lifecert.console")
@@ -218,6 +218,23 @@ def _fail(services, job_key: str, exc: BaseException) -> None:
         log.exception("could not record the import failure", extra={"job_key": job_key})
 
 
+STAGED_CONTEXT = b"staged_roster"
+
+
+def stage_roster(services, upload_key: str, stream) -> None:
+    """Keep an uploaded roster (full ID numbers) in the object store only encrypted, bound to its key."""
+    data = stream.read()
+    services.objects.put_bytes(upload_key, services.cipher.encrypt_bytes(data, STAGED_CONTEXT, row=upload_key))
+
+
+def _read_staged(services, upload_key: str) -> bytes:
+    blob = services.objects.get_bytes(upload_key)
+    try:
+        return services.cipher.decrypt_bytes(blob, STAGED_CONTEXT, row=upload_key)
+    except DecryptionError:
+        return blob  # staged by a release before staged files were encrypted
+
+
 def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int,
                    file_date: str | None = None) -> dict:
     """rq job body: import a roster file from the object store, updating progress as it goes.
@@ -236,32 +253,34 @@ def _roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id:
     redis = services.redis
     progress.update(redis, job_key, state="running")
     cipher = services.cipher
-    with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
-        path = Path(tmp) / f"roster{suffix}"
-        path.write_bytes(services.objects.get_bytes(upload_key))
-        try:
-            total, rows = read_rows(path)
-        except RosterFileError as exc:
-            progress.update(redis, job_key, state="failed", message=str(exc))
-            services.objects.delete(upload_key)
-            return {"error": str(exc)}
-        progress.update(redis, job_key, total=total)
-        done = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
+            path = Path(tmp) / f"roster{suffix}"
+            path.write_bytes(_read_staged(services, upload_key))
+            try:
+                total, rows = read_rows(path)
+            except RosterFileError as exc:
+                progress.update(redis, job_key, state="failed", message=str(exc))
+                return {"error": str(exc)}
+            progress.update(redis, job_key, total=total)
+            done = 0
 
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if done % 50 == 0 or done == total:
-                progress.update(redis, job_key, done=done)
+            def tick() -> None:
+                nonlocal done
+                done += 1
+                if done % 50 == 0 or done == total:
+                    progress.update(redis, job_key, done=done)
 
-        with services.db.session() as session:
-            agency = session.get(Agency, agency_id)
-            report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick,
-                                   file_date=dt.date.fromisoformat(file_date) if file_date else None)
-            audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
-                         target_id=agency_id, created=report.created, updated=report.updated,
-                         unchanged=report.unchanged, errors=len(report.errors))
-    services.objects.delete(upload_key)
+            with services.db.session() as session:
+                agency = session.get(Agency, agency_id)
+                report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick,
+                                       file_date=dt.date.fromisoformat(file_date) if file_date else None)
+                audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
+                             target_id=agency_id, created=report.created, updated=report.updated,
+                             unchanged=report.unchanged, errors=len(report.errors))
+    finally:
+        # The upload holds full ID numbers: it goes whatever happened (a crash included).
+        services.objects.delete(upload_key)
     result = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
               "errors": [{"line": e.line, "message": e.message} for e in report.errors[:2000]],
               "error_count": len(report.errors),

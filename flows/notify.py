@@ -99,7 +99,7 @@ def notify_attempt_result(services, session: Session, attempt_id: str, openid: s
     attempt = session.get(Attempt, attempt_id)
     name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
     reasons, advice = list(attempt.reasons), list(attempt.advice)
-    fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
+    fields: dict = {"name": masked_name(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
     if status == "review":
         fields["reason_text"] = _short(reason_text(reasons) if reasons else zh.REVIEW_PENDING)
         fields["next_step"] = zh.REVIEW_PENDING_STEP

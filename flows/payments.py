@@ -32,17 +32,23 @@ def _months_before(first_of_resume: dt.date, count: int) -> list[str]:
     return list(reversed(months))
 
 
-def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.date) -> list[list]:
-    """Rows (HEADER order) of changes recorded from ``start`` to ``end`` inclusive, oldest first."""
+def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.date,
+                    scope: list[int] | None = None) -> list[list]:
+    """Rows (HEADER order) of changes recorded from ``start`` to ``end`` inclusive, oldest first.
+
+    ``scope``: region ids the viewer may see (None: the whole agency).
+    """
     since = dt.datetime.combine(start, dt.time(0), tzinfo=dt.timezone.utc)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone.utc)
     entries = session.execute(select(AuditLog.action, AuditLog.target_id, AuditLog.detail, AuditLog.at).where(
         AuditLog.action.in_(list(ACTIONS)), AuditLog.target_kind == "retiree", AuditLog.at >= since,
         AuditLog.at < until).order_by(AuditLog.id)).all()
     ids = {int(e.target_id) for e in entries}
-    people = {r.id: (r, region) for r, region in session.execute(
-        select(Retiree, Region.name).outerjoin(Region, Region.id == Retiree.region_id)
-        .where(Retiree.id.in_(ids), Retiree.agency_id == agency_id)).all()} if ids else {}
+    query = (select(Retiree, Region.name).outerjoin(Region, Region.id == Retiree.region_id)
+             .where(Retiree.id.in_(ids), Retiree.agency_id == agency_id))
+    if scope:
+        query = query.where(Retiree.region_id.in_(scope))
+    people = {r.id: (r, region) for r, region in session.execute(query).all()} if ids else {}
     rows = []
     for action, target_id, detail, at in entries:
         if int(target_id) not in people:
@@ -65,12 +71,19 @@ def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.da
     return rows
 
 
+def _cell(value):
+    """A text cell Excel would run as a formula (=, +, -, @, tab, CR first) is prefixed with ' to stay text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[list]) -> bytes:
     """UTF-8 with a BOM: what Excel on Chinese Windows opens without garbling."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    writer.writerows(rows)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -82,7 +95,7 @@ def to_xlsx(rows: list[list]) -> bytes:
     ws.title = zh.PAYMENT_SHEET
     ws.append(HEADER)
     for row in rows:
-        ws.append(row)
+        ws.append([_cell(v) for v in row])
     for column, width in zip("ABCDEFGHIJK", (10, 10, 16, 20, 12, 12, 10, 40, 18, 10, 40)):
         ws.column_dimensions[column].width = width
     out = io.BytesIO()

@@ -20,7 +20,7 @@ import logging
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from flows import notify
+from flows import notify, retention
 from flows.cycles import apply_pass
 from flows.face_templates import enrol_image
 from storage import audit
@@ -167,6 +167,7 @@ def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids
             fields = notify.review_result_fields(name, True)
             notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
                                  dedupe_key=f"review:{attempt_id}", session=session)
+    retention.release_held(services, attempt_id)  # decided: the held video goes now
     log.info("review approved", extra={"attempt_id": attempt_id, "back_pay_months": effect.back_pay_months})
     return effect
 
@@ -200,4 +201,5 @@ def reject(services, attempt_id: str, admin_id: int, agency_id: int, region_ids:
             fields = notify.review_result_fields(name, False, reason, next_step)
             notify.send_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
                                  dedupe_key=f"review:{attempt_id}", session=session)
+    retention.release_held(services, attempt_id)  # decided: the held video goes now
     log.info("review rejected", extra={"attempt_id": attempt_id})

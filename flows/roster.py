@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
+from storage import audit
 from storage.models import Agency, Region, Retiree, utcnow
 from storage.personal_data import FieldCipher
 from wording import zh
@@ -33,6 +34,9 @@ REQUIRED = ("name", "id_number")
 
 # Reasons shown to agency staff, in the words they use.
 ROW_ERRORS: dict[str, str] = zh.ROSTER_ROW_ERRORS
+
+# Longest value each imported field may hold (the column sizes in storage.models).
+MAX_LENGTHS: dict[str, int] = {"address": 200, "ss_number": 32, "region": 100}
 
 ID_CONTEXT = b"id_number"
 PHONE_CONTEXT = b"phone"
@@ -156,7 +160,7 @@ def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _valid_name(name: str) -> bool:
-    return 1 < len(name) <= 30 and not any(ch.isdigit() for ch in name)
+    return 1 < len(name) <= 30 and not any(ch.isdigit() or ch in "<>&\"'`=@" or not ch.isprintable() for ch in name)
 
 
 def import_roster(
@@ -179,6 +183,7 @@ def import_roster(
     seen: set[str] = set()
     regions = {r.name: r for r in session.scalars(select(Region).where(Region.agency_id == agency.id))}
     pending = 0
+    changes: list[tuple[Retiree, str, list[str]]] = []
     for line, fields in rows:
         if on_row:
             on_row()
@@ -188,6 +193,8 @@ def import_roster(
             code = "missing_name"
         elif not _valid_name(name):
             code = "bad_name"
+        elif any(len(fields.get(f) or "") > n for f, n in MAX_LENGTHS.items()):
+            code = "too_long"
         else:
             try:
                 info = validate_id_number(fields.get("id_number", ""), today=today)
@@ -203,6 +210,13 @@ def import_roster(
             continue
         seen.add(index)
 
+        retiree = session.scalar(select(Retiree).where(Retiree.id_number_index == index))
+        if retiree is not None and retiree.agency_id != agency.id:
+            # Another agency's person: refuse in words that do not say so, touch nothing.
+            code = "not_importable"
+            report.errors.append(RowError(line, code, ROW_ERRORS[code]))
+            continue
+
         region = None
         if region_name := fields.get("region"):
             region = regions.get(region_name)
@@ -211,7 +225,6 @@ def import_roster(
                 session.add(region)
                 regions[region_name] = region
 
-        retiree = session.scalar(select(Retiree).where(Retiree.id_number_index == index))
         values = {
             "name": name,
             "ss_number": fields.get("ss_number") or None,
@@ -223,17 +236,19 @@ def import_roster(
         if retiree is None:
             retiree = Retiree(
                 agency_id=agency.id,
-                id_number_enc=cipher.encrypt(info.number, ID_CONTEXT),
+                id_number_enc=cipher.encrypt(info.number, ID_CONTEXT, row=index),
                 id_number_index=index,
                 id_number_masked=mask_id_number(info.number),
-                phone_enc=cipher.encrypt(phone, PHONE_CONTEXT) if phone else None,
+                phone_enc=cipher.encrypt(phone, PHONE_CONTEXT, row=index) if phone else None,
                 phone_masked=mask_phone(phone) if phone else None,
                 **values,
             )
             session.add(retiree)
             report.created += 1
+            changes.append((retiree, "created", []))
         else:
             changed = False
+            fields_changed = []
             if "address" in (retiree.self_changed or {}) and values["address"] != retiree.address \
                     and _changed_since(retiree, "address", file_date):
                 report.conflicts.append(Conflict(line, name, "address", retiree.address or "", values["address"] or "",
@@ -243,27 +258,40 @@ def import_roster(
                 if getattr(retiree, key) != value:
                     setattr(retiree, key, value)
                     changed = True
-            if retiree.agency_id != agency.id:
-                retiree.agency_id = agency.id
-                changed = True
-            old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT) if retiree.phone_enc else None
+                    fields_changed.append(key)
+            old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT, row=index) if retiree.phone_enc else None
             if phone and phone != old_phone and _changed_since(retiree, "phone", file_date):
                 report.conflicts.append(Conflict(line, name, "phone", retiree.phone_masked or "", mask_phone(phone),
                                                  retiree.self_changed["phone"]))
             elif phone and phone != old_phone:
-                retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT)
+                retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT, row=index)
                 retiree.phone_masked = mask_phone(phone)
                 changed = True
+                fields_changed.append("phone")
             if changed:
                 report.updated += 1
+                changes.append((retiree, "updated", fields_changed))
             else:
                 report.unchanged += 1
         pending += 1
         if pending >= batch_size:
+            _audit_changes(session, changes)
             session.commit()
             pending = 0
+    _audit_changes(session, changes)
     session.commit()
     return report
+
+
+def _audit_changes(session: Session, changes: list) -> None:
+    """One audit entry per created or changed person: the row id and the field names, never the values."""
+    if not changes:
+        return
+    session.flush()
+    audit.record_many(session, "system", "roster.row", [
+        {"target_kind": "retiree", "target_id": retiree.id, "detail": {"change": change, "fields": fields}}
+        for retiree, change, fields in changes])
+    changes.clear()
 
 
 # --- what the retiree changed themself (journeys-agency) -----------------------------

@@ -22,6 +22,7 @@ from flows.certify import FINISHED, recent_verdicts
 from flows.cycles import apply_pass
 from flows.face_templates import active_templates, refresh_after_pass
 from flows.notify import notify_attempt_result
+from flows.people import check_may_certify, confirm_self_by_face, require_consent
 from flows.ports import Services
 from storage.models import (
     Attempt,
@@ -103,6 +104,7 @@ class RefusedVideo:
 
 
 REUSED_VIDEO = RefusedVideo("fail", ["video_reused"], ["try_again"])
+NOT_AUTHORIZED = RefusedVideo("fail", ["not_authorized"], [])  # binding or consent ended before the verdict
 
 
 def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
@@ -155,7 +157,16 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         attempt.best_frame_key = best_key
         attempt.finished_at = now
         effect = None
-        if verdict.verdict == "pass":
+        refusal = _still_authorized(session, attempt, now)
+        if refusal is not None:
+            # The binding, the consent or the limits changed while the video was in the queue:
+            # whatever vision says, nothing is certified for this user.
+            log.warning("verdict refused: authorization gone", extra={"attempt_id": attempt_id, "code": refusal})
+            attempt.status = AttemptStatus.failed
+            attempt.verdict = "fail"
+            attempt.reasons = list(NOT_AUTHORIZED.reasons)
+            attempt.advice = list(NOT_AUTHORIZED.advice)
+        elif verdict.verdict == "pass":
             attempt.status = AttemptStatus.passed
             retiree = session.get(Retiree, attempt.retiree_id)
             certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
@@ -165,6 +176,9 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             effect = apply_pass(session, retiree, certification, now.date())
             refresh_after_pass(session, retiree.id, attempt.scores, getattr(verdict, "best_frame_template", None),
                                best_key, None, attempt.id, now.date())
+            if attempt.wechat_user_id:
+                # A live face matched the enrolled photo at the pass threshold: that proves a claim of "self".
+                confirm_self_by_face(session, attempt.wechat_user_id, retiree.id, attempt.id)
         elif verdict.verdict == "review":
             attempt.status = AttemptStatus.review
         else:
@@ -180,6 +194,20 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         session.flush()
         notify_attempt_result(services, session, attempt_id, openid, retiree_id, status, effect)
     return status
+
+
+def _still_authorized(session, attempt: Attempt, now: dt.datetime) -> str | None:
+    """The refusal code if the attempt's user may no longer certify this retiree (None: still may)."""
+    if attempt.wechat_user_id is None:
+        return None  # recorded by staff
+    try:
+        check_may_certify(session, attempt.wechat_user_id, attempt.retiree_id, now.date())
+        require_consent(session, attempt.wechat_user_id, attempt.retiree_id)
+    except FlowError as exc:
+        if exc.code == "self_pending_agency":
+            return None  # the video is kept for a reviewer; it does not confirm the claim (no photo)
+        return exc.code
+    return None
 
 
 def _hold_for_review(services, key: str) -> str:

@@ -144,6 +144,8 @@ class Retiree(Base):
     # field -> ISO time the retiree (or family) last changed it themself; a roster re-import
     # with an older file date shows a conflict instead of overwriting it.
     self_changed: Mapped[dict | None] = mapped_column(JSON)
+    # Set when the retiree withdrew consent to face processing (flows.people.withdraw_consent).
+    face_consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -176,6 +178,8 @@ class WeChatUser(Base):
     subscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_interaction_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Sessions and tokens carry this number; raising it ends them all (unfollow, unbinding, logout).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Binding(Base):
@@ -191,6 +195,10 @@ class Binding(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(32))  # self / retiree / staff
+    # A self binding typed in by name + ID number gives no power until confirmed: by a live face
+    # match against the enrolled photo ("face") or by the agency ("agency"). Others are confirmed at birth.
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_via: Mapped[str | None] = mapped_column(String(16))  # face / agency / qr_code / console / legacy
 
     wechat_user: Mapped[WeChatUser] = relationship()
     retiree: Mapped[Retiree] = relationship()
@@ -217,6 +225,8 @@ class Consent(Base):
     __tablename__ = "consent"
     id: Mapped[int] = mapped_column(primary_key=True)
     wechat_user_id: Mapped[int] = mapped_column(ForeignKey("wechat_user.id"), index=True)
+    # Whose face the consent covers (PIPL: per person). None: an older consent given by the phone's holder.
+    retiree_id: Mapped[int | None] = mapped_column(ForeignKey("retiree.id"), index=True)
     text_version: Mapped[str] = mapped_column(String(32))
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -323,6 +333,7 @@ class AdminUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # raised: sessions end
 
 
 class AuditLog(Base):
@@ -338,6 +349,9 @@ class AuditLog(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(default=dict)
     request_id: Mapped[str | None] = mapped_column(String(32))
+    # Hash chain (storage/audit.py): each entry's hash covers its content and the previous hash.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AppendOnlyError(RuntimeError):

@@ -73,6 +73,21 @@ def api_consent():
     return jsonify(consented=True, version=people_flow.CONSENT_VERSION)
 
 
+@bp.post("/api/consent/withdraw")
+@api_login_required
+def api_withdraw_consent():
+    data = form_or_json()
+    try:
+        retiree_id = int(data.get("retiree_id", 0))
+        with current_services().db.session() as db:
+            stopped = people_flow.withdraw_consent(db, current_user(db), retiree_id)
+    except FlowError as exc:
+        return refusal(exc, 403)
+    except ValueError:
+        return refusal(FlowError("not_bound"), 400)
+    return jsonify(withdrawn=True, face_processing_stopped=stopped)
+
+
 @bp.post("/api/challenges")
 @api_login_required
 def api_new_challenge():

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hmac
 import logging
+import secrets
 
 from flask import (
     Blueprint,
@@ -19,6 +21,7 @@ from flask import (
     session,
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from flows import FlowError
 from flows import people as people_flow
@@ -36,7 +39,8 @@ bp = Blueprint("login", __name__)
 
 
 
-TOKEN_MAX_AGE = 7 * 86400
+# The mini-program logs in again silently (wx.login) when its token runs out.
+TOKEN_MAX_AGE = 2 * 3600
 
 
 def current_services() -> Services:
@@ -55,14 +59,34 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def _version_of(user_id: int) -> int | None:
+    with current_services().db.session() as db:
+        return db.scalar(select(WeChatUser.session_version).where(WeChatUser.id == user_id))
+
+
 def current_user_id() -> int | None:
+    """The WeChat user of this request, if their session or token is still current.
+
+    Sessions and tokens carry the user's ``session_version``; unfollowing, an ended binding or
+    a logout raises it, which ends them all.
+    """
+    if "user_id" in g:
+        return g.user_id
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         try:
-            return int(_serializer().loads(auth[7:], max_age=TOKEN_MAX_AGE))
-        except (BadSignature, SignatureExpired, ValueError):
+            user_id, version = _serializer().loads(auth[7:], max_age=TOKEN_MAX_AGE)
+            user_id, version = int(user_id), int(version)
+        except (BadSignature, SignatureExpired, ValueError, TypeError):
             return None
-    return session.get("wx_user_id")
+    else:
+        user_id, version = session.get("wx_user_id"), session.get("wx_ver")
+        if user_id is None:
+            return None
+    if version is None or _version_of(user_id) != version:
+        session.pop("wx_user_id", None)
+        return None
+    return user_id
 
 
 def _login_with_code(code: str) -> bool:
@@ -75,6 +99,7 @@ def _login_with_code(code: str) -> bool:
         user = people_flow.user_for_openid(db, oa_openid=token["openid"], unionid=token.get("unionid"))
         session.clear()
         session["wx_user_id"] = user.id
+        session["wx_ver"] = user.session_version or 0
         session.permanent = True
     return True
 
@@ -87,10 +112,15 @@ def page_login_required(view):
     def wrapper(*args, **kwargs):
         if current_user_id() is None:
             code = request.args.get("code")
-            if code and _login_with_code(code):
+            # The code counts only with the random state this browser was sent off with (login CSRF:
+            # a code of someone else's account, or a menu link's fixed state, starts a fresh round).
+            expected = session.pop("oauth_state", None)
+            given = request.args.get("state", "")
+            if code and expected and hmac.compare_digest(given, expected) and _login_with_code(code):
                 return redirect(request.path)  # drop the single-use code from the address bar
-
-            return redirect(authorize_url(current_services().settings.wechat, request.path, state="h5"))
+            state = secrets.token_urlsafe(24)
+            session["oauth_state"] = state
+            return redirect(authorize_url(current_services().settings.wechat, request.path, state=state))
         g.user_id = current_user_id()
         return view(*args, **kwargs)
 
@@ -159,5 +189,17 @@ def mini_program_login():
         return jsonify(error="login_failed", message=zh.API_LOGIN_FAILED), 401
     with current_services().db.session() as db:
         user = people_flow.user_for_openid(db, mini_openid=info["openid"], unionid=info.get("unionid"))
-        user_id = user.id
-    return jsonify(token=_serializer().dumps(user_id), expires_in=TOKEN_MAX_AGE)
+        user_id, version = user.id, user.session_version or 0
+    return jsonify(token=_serializer().dumps([user_id, version]), expires_in=TOKEN_MAX_AGE)
+
+
+@bp.post("/api/logout")
+@bp.post("/h5/logout")
+def logout():
+    """End every session and token of this WeChat user (the mini-program's 退出, the page's button)."""
+    user_id = current_user_id()
+    if user_id is not None:
+        with current_services().db.session() as db:
+            people_flow.bump_session_version(db, user_id)
+    session.clear()
+    return jsonify(ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 
 import qrcode
 from flask import (
@@ -41,7 +42,7 @@ from web.login import (
 from web.presenters import METHOD_WORDS, person_json
 from wechat.qrcode import create_scene_qrcode
 from wording import zh
-from wording.zh import refusal_text
+from wording.zh import SELF_PENDING_HINT, refusal_text
 
 log = logging.getLogger("lifecert.web.pages")
 bp = Blueprint("h5", __name__, template_folder="templates", static_folder="static", static_url_path="/h5/static")
@@ -55,7 +56,9 @@ def certify_home():
         user = current_user(db)
         people = people_flow.people_of(db, user, today())
         consented = people_flow.has_consent(db, user.id)
-    return render_template("h5/home.html", people=[person_json(p) for p in people], consented=consented)
+    return render_template("h5/home.html", people=[person_json(p) for p in people], consented=consented,
+                           pending_hint=SELF_PENDING_HINT, consent_title=zh.CONSENT_TITLE, consent_text=zh.CONSENT_TEXT,
+                           withdraw_label=zh.CONSENT_WITHDRAW_LABEL)
 
 
 @bp.post("/h5/link")
@@ -76,7 +79,27 @@ def consent():
         abort(401)
     with current_services().db.session() as db:
         people_flow.give_consent(db, db.get(WeChatUser, user_id))
-    return redirect(request.form.get("next") or url_for("h5.certify_home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("h5.certify_home"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only our own H5 pages (a path, never another site: no scheme, no //host, no backslash)."""
+    if not target or not target.startswith("/h5/") or "//" in target or "\\" in target:
+        return None
+    return target
+
+
+@bp.post("/h5/consent/withdraw/<int:retiree_id>")
+@page_login_required
+def withdraw_consent_page(retiree_id: int):
+    """Withdraw consent to face processing; the page then points to the offline channels."""
+    try:
+        with current_services().db.session() as db:
+            people_flow.withdraw_consent(db, current_user(db), retiree_id)
+    except FlowError as exc:
+        return render_template("h5/message.html", title=zh.CONSENT_TITLE, text=refusal_text(exc.code),
+                               back="/h5/certify"), 400
+    return render_template("h5/message.html", title=zh.CONSENT_TITLE, text=zh.CONSENT_WITHDRAWN, back="/h5/certify")
 
 
 @bp.get("/h5/record/<int:retiree_id>")
@@ -88,7 +111,7 @@ def record_page(retiree_id: int):
         except FlowError as exc:
             return render_template("h5/message.html", title=zh.PAGE_CANNOT_CERTIFY, text=refusal_text(exc.code),
                                    back="/h5/certify"), 403
-        if not people_flow.has_consent(db, g.user_id):
+        if not people_flow.has_consent(db, g.user_id, retiree_id=retiree_id):
             return redirect(url_for("h5.certify_home"))
         name = retiree.name
     return render_template("h5/record.html", retiree_id=retiree_id, name=name)
@@ -101,6 +124,8 @@ def records_page():
         people = people_flow.people_of(db, current_user(db), today())
         history = {}
         for p in people:
+            if p.kind == "self_pending":
+                continue  # an unproven claim sees no history of the record
             rows = db.scalars(select(Certification).where(Certification.retiree_id == p.retiree_id)
                               .order_by(Certification.certified_on.desc()).limit(10))
             history[p.retiree_id] = [{"date": c.certified_on, "method": METHOD_WORDS.get(c.method.value, c.method.value)}
@@ -115,11 +140,11 @@ def family_page():
     with current_services().db.session() as db:
         mine = db.execute(select(Binding, Retiree).join(Retiree, Binding.retiree_id == Retiree.id).where(
             Binding.wechat_user_id == g.user_id, Binding.revoked_at.is_(None))).all()
-        self_ids = [r.id for b, r in mine if b.kind == BindingKind.self_]
+        self_ids = [r.id for b, r in mine if b.kind == BindingKind.self_ and b.confirmed_at is not None]
         proxies = db.execute(select(Binding).where(Binding.retiree_id.in_(self_ids), Binding.kind == BindingKind.family,
                                                    Binding.revoked_at.is_(None))).scalars().all() if self_ids else []
         # "own", not "self": Jinja reserves ``self`` (the template object), which made this page a 500
-        rows = {"own": [{"retiree_id": r.id, "name": r.name} for b, r in mine if b.kind == BindingKind.self_],
+        rows = {"own": [{"retiree_id": r.id, "name": r.name} for b, r in mine if r.id in self_ids],
                 "for": [{"binding_id": b.id, "name": r.name} for b, r in mine
                         if b.kind == BindingKind.family and b.created_via not in people_flow.SHARED_PHONE_VIA],
                 "shared": [{"binding_id": b.id, "name": r.name} for b, r in mine
@@ -144,9 +169,7 @@ def revoke_page(binding_id: int):
 def family_qr_page(retiree_id: int):
     """A 'let my family certify for me' QR code: a WeChat parametric QR with a single-use token."""
     with current_services().db.session() as db:
-        own = db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id, Binding.retiree_id == retiree_id,
-                                                 Binding.kind == BindingKind.self_, Binding.revoked_at.is_(None)))
-        if own is None:
+        if not people_flow.is_confirmed_self(db, g.user_id, retiree_id):  # an unproven claim may not invite proxies
             return render_template("h5/message.html", title=zh.PAGE_QR_REFUSED[0], text=zh.PAGE_QR_REFUSED[1],
                                    back="/h5/family"), 403
         token = people_flow.new_binding_token(db, retiree_id)
@@ -158,8 +181,8 @@ def family_qr_page(retiree_id: int):
 def qr_png():
     """Render a QR for a WeChat QR ``url`` ourselves (no call to showqrcode needed)."""
     url = request.args.get("u", "")
-    if not url.startswith(("http://weixin.qq.com/q/", "https://weixin.qq.com/q/", "http://127.0.0.1", "http://localhost")):
-        abort(400)
+    if not re.fullmatch(r"https?://weixin\.qq\.com/q/[A-Za-z0-9_-]{1,64}", url):
+        abort(400)  # only WeChat's own QR links: never a page of anyone's choosing
     img = qrcode.make(url, box_size=10, border=2)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
@@ -172,7 +195,8 @@ def contact_page():
     """Change the phone number on file for a person one certifies for (self or family)."""
     message = None
     with current_services().db.session() as db:
-        people = people_flow.people_of(db, current_user(db), today())
+        # An unproven self claim may not change the phone the agency reaches the retiree on.
+        people = [p for p in people_flow.people_of(db, current_user(db), today()) if p.kind != "self_pending"]
         if request.method == "POST":
             try:
                 form = schemas.parse(schemas.ContactForm, request.form.to_dict())  # BadInput: 400
@@ -184,7 +208,9 @@ def contact_page():
                 message = zh.BAD_PHONE_INPUT
             else:
                 retiree = db.get(Retiree, retiree_id)
-                retiree.phone_enc = current_cipher().encrypt(phone, b"phone")
+                if not people_flow.is_confirmed_self(db, g.user_id, retiree_id):
+                    people_flow.tell_roster_phone(db, retiree, "phone_changed_by_proxy")  # the old number hears
+                retiree.phone_enc = current_cipher().encrypt(phone, b"phone", row=retiree.id_number_index)
                 retiree.phone_masked = mask_phone(phone)
                 note_self_change(retiree, "phone")
 

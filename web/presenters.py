@@ -21,7 +21,9 @@ METHOD_WORDS = METHODS
 
 def person_json(p: people_flow.PersonView) -> dict:
     return {"retiree_id": p.retiree_id, "binding_id": p.binding_id, "kind": p.kind, "name": p.name,
-            "status": p.status, "status_text": STATUS_WORDS.get(p.status, p.status),
+            "status": p.status,
+            # a self claim not yet proven by a face match (flows.people.link_self) shows no status of the record
+            "status_text": zh.SELF_PENDING_TEXT if p.kind == "self_pending" else STATUS_WORDS.get(p.status, p.status),
             "due_by": p.due_by.isoformat() if p.due_by else None,
             "last_certified_on": p.last_certified_on.isoformat() if p.last_certified_on else None}
 

@@ -709,3 +709,34 @@ def import_failed_text(reason: str, kind: str = "") -> str:
 SERVICE_UNAVAILABLE = "系统正忙或正在维护，您的资料没有丢失，请过几分钟再试"
 REQUEST_TOO_LARGE = "提交的内容太大了，请重新录制一段短一点的视频（10 秒以内）"
 ERROR_PAGE_TITLE = "暂时办不了"
+
+
+# --- security ---
+# Roster rows refused for issue 11. One neutral sentence for a person who cannot be imported,
+# whatever the reason, so the report never tells whether an ID number exists elsewhere.
+ROSTER_ROW_ERRORS.update({
+    "not_importable": "此人无法导入，请核对身份证号，或联系系统管理员",
+    "too_long": "有一栏内容过长（地址最多200字，社保编号最多32位，区域最多100字）",
+})
+# Why a verdict was not recorded as a pass (flows.verification): the binding or consent ended meanwhile.
+REASONS["not_authorized"] = "绑定或授权已解除，这次认证不算数"
+# Refusals of the identity rules (flows.people).
+REFUSALS.update({
+    "family_use_qr": "您是家属，不能作为本人绑定。请让老人在“家属代认证”里出示二维码，用您的微信扫一扫",
+    "self_pending_agency": "已收到您的绑定申请。社保机构还没有您的照片，请带身份证到社区服务点确认本人",
+})
+# The pending claim as the home page shows it.
+SELF_PENDING_TEXT = "待确认本人：请完成一次刷脸认证，和登记照片核对一致后即绑定成功"
+SELF_PENDING_HINT = "如果您是老人的家属，请不要用这种方式绑定，请扫老人出示的二维码。"
+# Console flashes of the identity actions (console/views/people.py).
+CONSOLE_CLAIM_CONFIRMED = "已确认本人绑定"
+CONSOLE_RECOVERED = "已解除 {count} 个绑定，请老人重新绑定并刷脸确认"
+# The consent text: exactly what is kept and for how long (flows/retention.py keeps to it).
+CONSENT_TITLE = "人脸信息使用说明"
+CONSENT_TEXT = ("认证时需要录一段几秒钟的视频，只用于核对是否本人、是否在世，不会用作其他用途。"
+                "视频和从中选出的一张人脸照片保存30天后自动删除；转人工审核的视频在审核结束后删除。"
+                "社保机构登记的照片和由它算出的人脸特征，在照片有效期间保存，换照片后旧的随即删除。"
+                "认证结果和分数一直保存，作为发放依据。您可以随时撤回同意，撤回后不再做人脸核对，"
+                "可到社区服务点现场认证或预约上门认证。")
+CONSENT_WITHDRAWN = "已撤回同意，不再做人脸核对。您可以到社区服务点现场认证，或预约上门认证。"
+CONSENT_WITHDRAW_LABEL = "撤回人脸信息同意"

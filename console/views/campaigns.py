@@ -46,9 +46,10 @@ def _segment_from_form() -> dict:
 @require("campaign")
 def campaigns_page():
     with services().db.session() as s:
-        rows = list(s.scalars(select(Campaign).where(Campaign.agency_id == viewer().agency_id)
-                              .order_by(Campaign.id.desc()).limit(100)))
-        regions = list(s.scalars(select(Region).where(Region.agency_id == viewer().agency_id).order_by(Region.name)))
+        rows = [c for c in s.scalars(select(Campaign).where(Campaign.agency_id == viewer().agency_id)
+                                     .order_by(Campaign.id.desc()).limit(100)) if _in_scope(c)]
+        regions = [r for r in s.scalars(select(Region).where(Region.agency_id == viewer().agency_id)
+                                        .order_by(Region.name)) if not viewer().scope or r.id in viewer().scope]
     return render_template("console/campaigns.html", rows=rows, regions=regions, segments=campaigns.SEGMENTS,
                            status_labels=campaigns.STATUS_LABELS)
 
@@ -100,9 +101,18 @@ def campaign_create():
     return redirect(url_for("console.campaigns.campaign_detail", campaign_id=cid))
 
 
+def _in_scope(campaign: Campaign) -> bool:
+    """A region-limited admin sees only campaigns whose segment lies inside their regions."""
+    scope = viewer().scope
+    if not scope:
+        return True
+    region_ids = (campaign.segment or {}).get("region_ids") or []
+    return bool(region_ids) and set(region_ids) <= set(scope)
+
+
 def _campaign_or_404(s, campaign_id: int) -> Campaign:
     campaign = s.get(Campaign, campaign_id)
-    if campaign is None or campaign.agency_id != viewer().agency_id:
+    if campaign is None or campaign.agency_id != viewer().agency_id or not _in_scope(campaign):
         abort(404)
     return campaign
 
@@ -116,6 +126,7 @@ def campaign_detail(campaign_id: int):
         campaign = _campaign_or_404(s, campaign_id)
         counts = campaigns.result_counts(s, campaign_id)
         rows = campaigns.recipients_page(s, campaign_id, status, offset=(page - 1) * 50)
+        audit_action(s, "campaign.recipients", target_kind="campaign", target_id=campaign_id, page=page, shown=len(rows))
     handled = campaign.total - counts.get("pending", 0)
     percent = int(handled * 100 / campaign.total) if campaign.total else 100
     return render_template("console/campaign_detail.html", campaign=campaign, counts=counts, rows=rows, page=page,

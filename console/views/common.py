@@ -25,7 +25,8 @@ from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates")
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates",
+               static_folder="../static", static_url_path="/static")
 
 ERRORS = zh.CONSOLE_ERRORS
 ROSTER_TYPES = (".csv", ".xlsx")
@@ -52,9 +53,12 @@ IMPORT_MAX_BYTES = 1024 ** 3  # a ZIP of thousands of photos; nginx.conf allows 
 
 @bp.before_request
 def _guard():
-    if request.endpoint in ("console.imports.import_photos", "console.imports.import_roster"):
-        request.max_content_length = IMPORT_MAX_BYTES  # before the CSRF check reads the body
-    g.viewer = auth.load_viewer(services())
+    if request.endpoint == "console.static":
+        return None
+    g.viewer = auth.load_viewer(services())  # from the cookie alone: no body read yet
+    if (request.endpoint in ("console.imports.import_photos", "console.imports.import_roster")
+            and g.viewer is not None and g.viewer.can("import")):
+        request.max_content_length = IMPORT_MAX_BYTES  # only for who may import, before the CSRF check reads the body
     if request.method == "POST" and not auth.csrf_ok():
         abort(400, description=zh.PAGE_EXPIRED)
     if g.viewer is None and request.endpoint not in ("console.login.login",):
@@ -69,8 +73,6 @@ def _no_cache(response):
     # Pages show personal data: never keep them in a shared or back-button cache.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
-                                                   "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
     return response
 
 

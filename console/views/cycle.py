@@ -30,9 +30,16 @@ bp = Blueprint("cycle", __name__)
 # --- the cycle and the payment exports -----------------------------------------------------
 
 
+def _whole_agency_only() -> None:
+    """The cycle run suspends people of every region: not for an admin limited to some regions."""
+    if viewer().scope:
+        abort(403)
+
+
 @bp.get("/cycle")
 @require("cycle")
 def cycle_page():
+    _whole_agency_only()
     with services().db.session() as s:
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
     reports = run_cycle(services(), dt.date.today(), dry_run=True, agency_codes=[code])
@@ -44,6 +51,7 @@ def cycle_page():
 @bp.post("/cycle/run")
 @require("cycle")
 def cycle_run():
+    _whole_agency_only()
     """Irreversible (suspends payments, sends notices): first a confirmation page with the dry run's words."""
     if request.form.get("confirmed") != "yes":
         with services().db.session() as s:
@@ -73,7 +81,7 @@ def payments_export(fmt: str):
     except ValueError:
         abort(400)
     with services().db.session() as s:
-        rows = payment_changes(s, viewer().agency_id, start, end)
+        rows = payment_changes(s, viewer().agency_id, start, end, viewer().scope)
         audit_action(s, "payments.export", target_kind="agency", target_id=viewer().agency_id, rows=len(rows), fmt=fmt)
     name = f"payment-changes-{start}-{end}.{fmt}"
     if fmt == "csv":

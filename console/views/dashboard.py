@@ -37,8 +37,11 @@ def dashboard():
             return render_template("console/message.html", title=zh.NO_CYCLE[0],
                                    text=zh.NO_CYCLE[1])
         data = figures(s, agency, viewer().scope, dt.date.today())
-        review_waiting = s.scalar(select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
-                                  .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
+        waiting = (select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
+                   .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
+        if viewer().scope:
+            waiting = waiting.where(Retiree.region_id.in_(viewer().scope))
+        review_waiting = s.scalar(waiting)
     merged = [{**c, "overdue": c["overdue"] + c["lapsed"]} for c in data["by_region"]]
     region_chart = charts.stacked_bars(data["regions"], [
         (code, standing.LABELS[code], [c[code] for c in merged]) for code in ("certified", "due", "overdue", "suspended")

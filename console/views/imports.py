@@ -19,6 +19,7 @@ from flask import (
 
 from console.auth import require
 from console.views.common import ROSTER_TYPES, audit_action, services, viewer
+from flows import imports as imports_flow
 from flows import progress
 from storage import queues
 from wording import zh
@@ -38,7 +39,10 @@ def _start_import(kind: str, job: queues.JobSpec, upload, suffix: str, *args) ->
     svc = services()
     job_key = progress.new_job_key(kind)
     upload_key = f"imports/{job_key}/{uuid.uuid4().hex}{suffix}"
-    svc.objects.put(upload_key, upload.stream, -1)
+    if kind == "roster":
+        imports_flow.stage_roster(svc, upload_key, upload.stream)  # encrypted while it waits for the worker
+    else:
+        svc.objects.put(upload_key, upload.stream, -1)
     progress.start(svc.redis, job_key, kind, viewer().agency_id)
     queues.enqueue(svc, job, job_key, upload_key, *args, job_id=job_key, result_ttl=86400)
     with svc.db.session() as s:

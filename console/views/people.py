@@ -18,11 +18,13 @@ from sqlalchemy import select
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from console.auth import require
 from console.views.common import ERRORS, audit_action, cipher, services, viewer
-from flows import channels, standing
+from flows import FlowError, channels, standing
 from flows import people as people_flow
 from flows.cycles import policy_of, retiree_state
 from storage.models import (
     Agency,
+    Binding,
+    BindingKind,
     Certification,
     EnrollmentPhoto,
     Region,
@@ -79,9 +81,43 @@ def person(retiree_id: int):
         photo = s.scalar(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree.id,
                                                        EnrollmentPhoto.active.is_(True)).limit(1))
         region = s.get(Region, retiree.region_id) if retiree.region_id else None
+        selves = list(s.scalars(select(Binding).where(Binding.retiree_id == retiree.id, Binding.kind == BindingKind.self_,
+                                                      Binding.revoked_at.is_(None)).order_by(Binding.id)))
         audit_action(s, "people.view", target_kind="retiree", target_id=retiree.id)
     return render_template("console/person.html", retiree=retiree, code=code, certs=certs, photo=photo, region=region,
-                           staff_methods=channels.STAFF_METHODS, today=dt.date.today())
+                           staff_methods=channels.STAFF_METHODS, today=dt.date.today(), selves=selves)
+
+
+# --- identity: confirm a self claim, recover a taken record (issue 11) --------------------
+
+
+@bp.post("/people/<int:retiree_id>/claims/<int:binding_id>/confirm")
+@require("identity")
+def confirm_claim(retiree_id: int, binding_id: int):
+    """The agency saw the person (no photo to match a face against) and confirms their claim of "self"."""
+    try:
+        with services().db.session() as s:
+            row = s.get(Binding, binding_id)
+            if row is None or row.retiree_id != retiree_id:
+                abort(404)
+            people_flow.confirm_self_by_agency(s, binding_id, viewer().agency_id, viewer().id, viewer().scope)
+    except FlowError:
+        abort(404)
+    flash(zh.CONSOLE_CLAIM_CONFIRMED, "ok")
+    return redirect(url_for("console.people.person", retiree_id=retiree_id))
+
+
+@bp.post("/people/<int:retiree_id>/recover")
+@require("identity")
+def recover(retiree_id: int):
+    """End every self binding (and the proxies made since): the record was taken by someone else."""
+    try:
+        with services().db.session() as s:
+            ended = people_flow.recover_record(s, retiree_id, viewer().agency_id, viewer().id, viewer().scope)
+    except FlowError:
+        abort(404)
+    flash(zh.CONSOLE_RECOVERED.format(count=len(ended)), "ok")
+    return redirect(url_for("console.people.person", retiree_id=retiree_id))
 
 
 @bp.post("/people/<int:retiree_id>/certify")

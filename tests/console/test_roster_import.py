@@ -73,8 +73,8 @@ def test_clean_csv_imports_everyone_encrypted(db, cipher, tmp_path):
         assert zhang.birth_date == dt.date(1946, 3, 15)
         assert zhang.id_number_masked == GOOD_1[:4] + "*" * 10 + GOOD_1[-4:]
         assert GOOD_1.encode() not in zhang.id_number_enc
-        assert cipher.decrypt(zhang.id_number_enc, b"id_number") == GOOD_1
-        assert cipher.decrypt(zhang.phone_enc, b"phone") == "13812345678"
+        assert cipher.decrypt(zhang.id_number_enc, b"id_number", row=zhang.id_number_index) == GOOD_1
+        assert cipher.decrypt(zhang.phone_enc, b"phone", row=zhang.id_number_index) == "13812345678"
         assert zhang.phone_masked == "138****5678"
         assert zhang.region.name == "南岗区"
         assert s.scalar(select(func.count(Region.id))) == 2
@@ -170,7 +170,7 @@ def test_reimport_keeps_a_phone_the_retiree_changed_after_the_files_date_and_sho
         zhang = s.scalar(select(Retiree).where(Retiree.name == "张三"))
         li = s.scalar(select(Retiree).where(Retiree.name == "李四"))
         assert cipher.decrypt(zhang.phone_enc, b"phone") == "13700001111"  # hers, kept
-        assert cipher.decrypt(li.phone_enc, b"phone") == "13933334444"  # never changed by him: the file wins
+        assert cipher.decrypt(li.phone_enc, b"phone", row=li.id_number_index) == "13933334444"  # never changed by him: the file wins
     assert [(c.line, c.name, c.field, c.kept, c.in_file) for c in report.conflicts] == [
         (2, "张三", "phone", "137****1111", "138****5678")]
     # a file dated after her change is newer information: it applies
@@ -180,7 +180,7 @@ def test_reimport_keeps_a_phone_the_retiree_changed_after_the_files_date_and_sho
     assert report.conflicts == []
     with db.session() as s:
         zhang = s.scalar(select(Retiree).where(Retiree.name == "张三"))
-        assert cipher.decrypt(zhang.phone_enc, b"phone") == "13812345678"
+        assert cipher.decrypt(zhang.phone_enc, b"phone", row=zhang.id_number_index) == "13812345678"
 
 
 def test_xlsx_whose_dimension_lies_imports_every_row(db, cipher, tmp_path):

@@ -24,6 +24,7 @@ def h5(app, world):
         with client.session_transaction() as sess:
             sess.clear()
             sess["wx_user_id"] = user_id
+            sess["wx_ver"] = 0  # a fresh user's session version (web/login.py: sessions can be ended)
         return client
 
     client.login = login

@@ -95,7 +95,7 @@
 
   startBtn.addEventListener("click", function () {
     startBtn.disabled = true;
-    api("POST", "/api/challenges", { retiree_id: window.LIFECERT.retireeId })
+    api("POST", "/api/challenges", { retiree_id: Number(document.getElementById("lifecert-record").getAttribute("data-retiree-id")) })
       .then(function (c) { say("准备好了，跟着提示做"); setTimeout(function () { record(c); }, 1200); })
       .catch(function (e) { showResult("暂时不能认证", (e && e.message) || "请稍后再试", false); });
   });
