@@ -22,13 +22,15 @@ from sqlalchemy import select, update
 
 from certification.attempts import AttemptPolicy, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
-from flows import FlowError
+from flows import FlowError, clock
 from flows.people import check_may_certify, require_consent
 from storage import queues
 from storage.models import (
+    Agency,
     Attempt,
     AttemptStatus,
     Challenge,
+    Retiree,
     new_uuid,
     utcnow,
 )
@@ -52,14 +54,22 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def retiree_agency(session, retiree_id: int) -> int | None:
+    """The agency id of a retiree (None for an unknown id; the binding check refuses it next)."""
+    return session.scalar(select(Retiree.agency_id).where(Retiree.id == retiree_id))
+
+
 def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.datetime | None = None,
                     rng: random.Random | None = None, policy: AttemptPolicy = AttemptPolicy()) -> Challenge:
     """Issue a challenge for ``retiree_id``, after checking who asks and the attempt limits."""
     now = now or utcnow()
     with services.db.session() as session:
-        retiree = check_may_certify(session, wechat_user_id, retiree_id, now.date())
+        agency_id = retiree_agency(session, retiree_id)
+        zone = clock.zone_of(session.get(Agency, agency_id) if agency_id is not None else None)
+        local_day = clock.local_today(zone, now)
+        retiree = check_may_certify(session, wechat_user_id, retiree_id, local_day)
         require_consent(session, wechat_user_id)
-        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_start = clock.day_start(zone, local_day)  # the daily limit resets at local midnight
         rows = session.execute(
             select(Attempt.status, Attempt.verdict, Attempt.created_at)
             .where(Attempt.retiree_id == retiree.id)

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import select, update
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
-from flows import photos, progress
+from flows import clock, photos, progress
 from flows.photos import Enrollment, reason_words
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
@@ -205,7 +205,7 @@ def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_
 
         with services.db.session() as session:
             agency = session.get(Agency, agency_id)
-            report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick)
+            report = import_roster(session, cipher, agency, rows, today=clock.local_today(clock.zone_of(agency)), on_row=tick)
             audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
                          target_id=agency_id, created=report.created, updated=report.updated,
                          unchanged=report.unchanged, errors=len(report.errors))
@@ -233,7 +233,7 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
 
     try:
         data = services.objects.get_bytes(upload_key)
-        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, dt.date.today(), tick)
+        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, clock.local_today(), tick)
     except zipfile.BadZipFile:
         progress.update(redis, job_key, state="failed", message="文件不是有效的 ZIP 压缩包")
         return {"error": "bad_zip"}

@@ -14,9 +14,11 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from certification.names import mask_name
-from flows import outbox
-from storage.models import Attempt, Binding, BindingKind, Retiree, WeChatUser
-from wording.zh import advice_text, reason_text
+from flows import clock, outbox
+from flows import result as result_flow
+from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
+from wechat.oauth import authorize_url
+from wording.zh import FAMILY_CERTIFIED_STEP
 
 log = logging.getLogger("lifecert.flows.notify")
 
@@ -52,7 +54,7 @@ def send_template(services, openid: str, kind: str, fields: dict, retiree_id: in
 
 def review_result_fields(name: str, passed: bool, reason: str = "", next_step: str = "",
                          at: dt.datetime | None = None) -> dict:
-    fields = {"name": masked_name(name), "passed": passed, "at": at or dt.datetime.now()}
+    fields = {"name": masked_name(name), "passed": passed, "at": at or clock.local_now()}
     if not passed:
         fields.update(reason_text=reason[:20] or "审核未通过", next_step=(next_step or "可到社区服务站办理")[:20])
     return fields
@@ -73,24 +75,45 @@ def _short(text: str, limit: int = 20) -> str:
 
 
 def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree_id: int, status: str,
-                          effect=None) -> int | None:
-    """Tell the person who recorded the video how it went, and what to do next."""
+                          effect=None, at: dt.datetime | None = None) -> int | None:
+    """Tell the person who recorded the video how it went and what to do next, with a link to the result page.
+
+    The words are those of the result page (flows.result), each within WeChat's 20 characters, and the
+    time is the agency's local time. When a family member passed for the retiree, the retiree's own
+    account is told too.
+    """
     if not openid:
         return None
     with services.db.session() as session:
         attempt = session.get(Attempt, attempt_id)
-        name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
-        reasons, advice = list(attempt.reasons), list(attempt.advice)
-    fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
-    if status == "review":
-        fields["reason_text"] = _short(reason_text(reasons) if reasons else "需要人工确认")
-        fields["next_step"] = "工作人员审核后通知您"
-    elif status != "passed":
-        fields["reason_text"] = _short(reason_text(reasons))
-        fields["next_step"] = _short(advice_text(advice).split("；")[0] if advice else "请再试一次")
+        retiree = session.get(Retiree, retiree_id)
+        name = retiree.name if retiree else ""
+        zone = clock.zone_of(session.get(Agency, retiree.agency_id) if retiree else None)
+        view = result_flow.result_of(session, attempt, services.settings.wechat.hotline)
+        own_openid = _own_openid(session, retiree_id)
+    local_at = clock.local_now(zone, at)
+    fields: dict = {"name": _short(name), "passed": status == "passed", "review": status == "review",
+                    "at": local_at}
+    if status != "passed":
+        fields["reason_text"] = view.reason or "这次没有认证成功"
+        fields["next_step"] = view.action or "请再试一次"
+    url = authorize_url(services.settings.wechat, view.result_path, state="msg")
     nid = outbox.enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
-                           dedupe_key=f"attempt:{attempt_id}:{status}")
+                                  dedupe_key=f"attempt:{attempt_id}:{status}", url=url)
+    if status == "passed" and own_openid and own_openid != openid:
+        # a family member certified for the retiree: the retiree's own WeChat hears of it
+        call = f"不是您本人同意请打{view.phone}"
+        outbox.enqueue_template(services, own_openid, "cert_result", {
+            "name": _short(name), "passed": True, "at": local_at, "reason_text": FAMILY_CERTIFIED_STEP,
+            "next_step": call if len(call) <= 20 else "如有疑问请打电话给社保"},
+            retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:told-self")
     if effect is not None and effect.resume_month is not None:
         outbox.enqueue_template(services, openid, "resumption", {"name": fields["name"], "from_date": effect.resume_month},
                          retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption")
     return nid
+
+
+def _own_openid(session: Session, retiree_id: int) -> str | None:
+    """The retiree's own (self-bound) official-account openid, if any."""
+    return session.scalar(select(WeChatUser.oa_openid).join(Binding, Binding.wechat_user_id == WeChatUser.id).where(
+        Binding.retiree_id == retiree_id, Binding.kind == BindingKind.self_, Binding.revoked_at.is_(None)).limit(1))

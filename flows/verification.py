@@ -17,12 +17,13 @@ from sqlalchemy import select, update
 
 import vision
 from certification.attempts import AttemptPolicy, needs_review
-from flows import FlowError
+from flows import FlowError, clock
 from flows.certify import FINISHED, recent_verdicts
 from flows.cycles import apply_pass
 from flows.notify import notify_attempt_result
 from flows.ports import Services
 from storage.models import (
+    Agency,
     Attempt,
     AttemptStatus,
     Certification,
@@ -59,14 +60,14 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
     mark_running(services, attempt_id)
     if work.reused:
         log.warning("video submitted before", extra={"attempt_id": attempt_id})
-        return record_verdict(services, attempt_id, REUSED_VIDEO, now=dt.datetime.now(dt.timezone.utc))
+        return record_verdict(services, attempt_id, REUSED_VIDEO, now=clock.now_utc())
     started = time.perf_counter()
     with services.objects.local_copy(work.video_key) as path:
         verdict = vision.analyze_video(path, challenge=work.actions, templates=work.templates,
                                        config=services.vision_config, models=services.vision_models)
     log.info("vision done", extra={"attempt_id": attempt_id, "verdict": verdict.verdict,
                                    "reasons": verdict.reasons, "seconds": round(time.perf_counter() - started, 3)})
-    return record_verdict(services, attempt_id, verdict, now=dt.datetime.now(dt.timezone.utc))
+    return record_verdict(services, attempt_id, verdict, now=clock.now_utc())
 
 
 class VerificationWork:
@@ -148,11 +149,13 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         if verdict.verdict == "pass":
             attempt.status = AttemptStatus.passed
             retiree = session.get(Retiree, attempt.retiree_id)
+            # A pass at 00:30 Beijing time on 1 January counts for the new year: the agency's day.
+            local_day = clock.local_today(clock.zone_of(session.get(Agency, retiree.agency_id)), now)
             certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
-                                          certified_on=now.date(), by_wechat_user_id=attempt.wechat_user_id,
+                                          certified_on=local_day, by_wechat_user_id=attempt.wechat_user_id,
                                           attempt_id=attempt.id)
             session.add(certification)
-            effect = apply_pass(session, retiree, certification, now.date())
+            effect = apply_pass(session, retiree, certification, local_day)
         elif verdict.verdict == "review":
             attempt.status = AttemptStatus.review
         else:
@@ -166,7 +169,7 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         status = attempt.status.value
         openid, retiree_id = _notify_target(session, attempt)
 
-    notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect)
+    notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect, at=now)
     return status
 
 

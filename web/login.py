@@ -21,7 +21,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from certification.messages import MESSAGES
-from flows import FlowError
+from flows import FlowError, clock
 from flows import people as people_flow
 from flows.ports import Services
 from storage.models import WeChatUser
@@ -51,7 +51,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Today for the rules a page applies: Beijing time (the default agency zone), never the server's."""
+    return clock.local_today()
 
 
 def current_user_id() -> int | None:

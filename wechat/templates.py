@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from wording.zh import REASONS
+from wording.zh import REASONS, zh_date, zh_datetime
 
 MAX_FIELD_CHARS = 20
 
@@ -28,20 +28,22 @@ GENERIC_FAILURE = ("这次没有认证成功", "重拍或到社区服务站办�
 
 
 def _date(value: dt.date | dt.datetime | str) -> str:
+    """Dates and times as given: the caller converts to the agency's zone (flows.clock) first."""
     if isinstance(value, str):
         return value
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y年%m月%d日 %H:%M")
-    return f"{value.year}年{value.month}月{value.day}日"
+        return zh_datetime(value)
+    return zh_date(value)
 
 
 def _cert_result(f: dict) -> dict[str, str]:
     if f["passed"]:
-        reason, step = "本年度认证已完成", "无需再操作"
+        reason, step = f.get("reason_text") or "本年度认证已完成", f.get("next_step") or "无需再操作"
     else:
         reason = REASONS.get(f.get("reason", "")) or f.get("reason_text") or GENERIC_FAILURE[0]
         step = f.get("next_step") or GENERIC_FAILURE[1]
-    return {"thing1": f["name"], "phrase2": "认证通过" if f["passed"] else "未通过",
+    phrase = "认证通过" if f["passed"] else ("人工审核中" if f.get("review") else "未通过")
+    return {"thing1": f["name"], "phrase2": phrase,
             "thing3": reason, "thing4": step, "time5": _date(f["at"])}
 
 

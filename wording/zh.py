@@ -6,6 +6,7 @@ the one table that turns them into words, shared by the pages and the bot.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 # Why a face check did not pass (vision reason keys).
@@ -86,3 +87,121 @@ def advice_text(codes: Iterable[str]) -> str:
 
 def refusal_text(code: str) -> str:
     return REFUSALS.get(code, "出了点问题，请稍后再试")
+
+
+# --- journeys-user ---
+# Dates as the user reads them; the caller hands in local (agency-zone) values.
+
+
+def zh_date(value) -> str:
+    """2027年1月1日 (a date, a datetime, or an ISO date string; empty for None)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def zh_datetime(value) -> str:
+    """2027年1月1日 00:30 (a local datetime)."""
+    if not value:
+        return ""
+    return f"{zh_date(value)} {value:%H:%M}"
+
+
+# One status per person (flows.people.PersonView.status, plus "review" while an attempt is with staff).
+def status_line(code: str, due_by=None, valid_until=None, back_pay_months: int = 0) -> str:
+    """The one line a person card, 认证记录 and the bot's 查询 say about where someone stands."""
+    if code == "review":
+        return "审核中（预计3个工作日内有结果）"
+    if code == "certified":
+        return f"已认证（有效至{zh_date(valid_until)}）" if valid_until else "已认证"
+    if code == "due":
+        return f"待认证（截止{zh_date(due_by)}）" if due_by else "待认证"
+    if code == "overdue":
+        return f"已逾期（请尽快认证，截止{zh_date(due_by)}）" if due_by else "已逾期（请尽快认证）"
+    if code == "suspended":
+        months = f"，补发{back_pay_months}个月" if back_pay_months else ""
+        return f"已暂停（完成认证后下月恢复{months}）"
+    if code == "in_person_required":
+        return "已暂停（请本人带身份证到社保窗口认证）"
+    if code == "stopped":
+        return "已停发（有疑问请打电话给社保）"
+    return "待认证"
+
+
+# Who did a certification (shown beside each line of 认证记录).
+CERTIFIED_BY: dict[str, str] = {
+    "self": "本人",
+    "family": "家属",
+    "staff": "工作人员",
+    "data": "数据比对",
+}
+
+# A failed check, in one short sentence and one action (each fits a 20-character template field).
+# Quality problems come first: an honest user in a dark room is told about the light, not accused.
+FAILURE_ORDER: tuple[str, ...] = (
+    "video_unusable", "video_reused", "several_faces", "no_face", "too_dark", "face_too_small", "too_blurred",
+    "face_left_frame", "action_missing", "actions_out_of_order", "spoof_suspected", "not_same_person",
+)
+FAILURE: dict[str, tuple[str, str]] = {
+    "video_unusable": ("视频没有录好", "请重新录一次"),
+    "video_reused": ("这段视频以前用过", "请重新录一段新的"),
+    "several_faces": ("画面里不止一个人", "请只留本人在画面里再试"),
+    "no_face": ("没有拍到脸", "请把脸放进框里再试一次"),
+    "too_dark": ("光线太暗，看不清脸", "请到亮一点的地方再试一次"),
+    "face_too_small": ("脸离手机太远", "请把手机拿近一点再试一次"),
+    "too_blurred": ("画面有点模糊", "请把手机拿稳再试一次"),
+    "face_left_frame": ("脸移出了框", "请让脸一直在框里再试一次"),
+    "action_missing": ("有个动作没看清", "请跟着提示慢慢做再试一次"),
+    "actions_out_of_order": ("动作顺序不对", "请听提示一个一个做再试"),
+    # weak evidence (e.g. too little head movement): say what to do, accuse nobody
+    "spoof_suspected": ("转头的幅度不够", "请慢慢把头转到位再试一次"),
+    "not_same_person": ("和登记的照片对不上", "请本人对着手机重新录制"),
+}
+# Strong evidence (a model is confident): still no blame, only "the person themself, again".
+FAILURE_STRONG: dict[str, tuple[str, str]] = {
+    "spoof_suspected": ("没能确认是本人在拍", "请本人对着手机重新录制"),
+    "not_same_person": ("和登记的照片对不上", "请本人对着手机重新录制"),
+}
+FAILURE_DEFAULT = ("这次没有认证成功", "请再试一次")
+# At most one secondary tip, from the advice codes (never repeating the main action).
+FAILURE_TIPS: dict[str, str] = {
+    "remove_glasses_hat": "摘下帽子和眼镜更容易通过",
+    "more_light": "白天靠窗的地方光线最好",
+    "hold_still": "可以请家人帮忙拿稳手机",
+}
+FAILURE_TIP_OFFLINE = "也可以打电话给社保，或预约上门认证"
+REVIEW_WORDS = ("需要工作人员再看一下", "3个工作日内通知您结果")
+REVIEW_REPEATED_WORDS = ("多次没有通过，转人工审核", "3个工作日内通知您结果")
+PASSED_WORDS = ("本年度认证已完成", "无需再操作")
+
+RESULT_HEADLINES: dict[str, str] = {
+    "passed": "认证通过",
+    "failed": "这次没有通过",
+    "rejected": "这次没有通过",
+    "review": "已转人工审核",
+    "error": "系统出了点问题",
+}
+RESULT_BUTTONS: dict[str, str] = {
+    "retry": "再试一次",
+    "call": "打电话给社保",
+    "home_visit": "预约上门",
+    "back": "返回首页",
+}
+FAMILY_CERTIFIED_STEP = "家属已帮您完成认证"
+
+
+def failure_words(reasons, advice=(), strong: bool = False) -> tuple[str, str, str]:
+    """(main reason, the one action, at most one tip — possibly empty) for a failed check."""
+    reasons = list(reasons or ())
+    main = next((code for code in FAILURE_ORDER if code in reasons), None)
+    if main is None:
+        reason, action = FAILURE_DEFAULT
+    else:
+        reason, action = (FAILURE_STRONG if strong else FAILURE).get(main, FAILURE[main])
+    if strong and main in FAILURE_STRONG:
+        return reason, action, FAILURE_TIP_OFFLINE
+    skip = {"too_dark": "more_light", "too_blurred": "hold_still"}.get(main or "")
+    tip = next((FAILURE_TIPS[a] for a in (advice or ()) if a in FAILURE_TIPS and a != skip), "")
+    return reason, action, tip

@@ -17,7 +17,7 @@ from flask import (
 )
 
 from console import auth
-from flows import channels, standing
+from flows import channels, clock, standing
 from flows.ports import Services
 from storage import audit
 from storage.personal_data import FieldCipher
@@ -50,6 +50,12 @@ def cipher() -> FieldCipher:
 
 def viewer() -> auth.Viewer:
     return g.viewer
+
+
+def agency_today():
+    """Today in the viewer's agency's time zone (Beijing time unless the agency says otherwise)."""
+    with services().db.session() as s:
+        return clock.agency_today(s, viewer().agency_id if g.get("viewer") else None)
 
 
 def audit_action(session, action: str, **detail) -> None:

@@ -17,7 +17,7 @@ from flask import (
 from sqlalchemy import select
 
 from console.auth import require
-from console.views.common import audit_action, services, viewer
+from console.views.common import agency_today, audit_action, services, viewer
 from flows.cycle_run import run_cycle
 from flows.payments import payment_changes, to_csv, to_xlsx
 from storage.models import (
@@ -34,8 +34,8 @@ bp = Blueprint("cycle", __name__)
 def cycle_page():
     with services().db.session() as s:
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
-    reports = run_cycle(services(), dt.date.today(), dry_run=True, agency_codes=[code])
-    today = dt.date.today()
+    reports = run_cycle(services(), agency_today(), dry_run=True, agency_codes=[code])
+    today = agency_today()
     return render_template("console/cycle.html", report=reports[0] if reports else None,
                            month_start=today.replace(day=1), today=today)
 
@@ -46,7 +46,7 @@ def cycle_run():
     with services().db.session() as s:
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
         audit_action(s, "cycle.run", target_kind="agency", target_id=viewer().agency_id)
-    reports = run_cycle(services(), dt.date.today(), agency_codes=[code])
+    reports = run_cycle(services(), agency_today(), agency_codes=[code])
     flash(reports[0].summary() if reports else "没有可执行的周期规则", "ok")
     return redirect(url_for("console.cycle.cycle_page"))
 
@@ -56,7 +56,7 @@ def cycle_run():
 def payments_export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    today = dt.date.today()
+    today = agency_today()
     try:
         start = dt.date.fromisoformat(request.args.get("from") or today.replace(day=1).isoformat())
         end = dt.date.fromisoformat(request.args.get("to") or today.isoformat())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import (
     Blueprint,
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 
 from console import charts
 from console.auth import require
-from console.views.common import services, viewer
+from console.views.common import agency_today, services, viewer
 from flows import standing
 from flows.dashboard import figures
 from storage.models import (
@@ -35,7 +34,7 @@ def dashboard():
         if not agency.cycle_policy:
             return render_template("console/message.html", title="尚未设置认证周期",
                                    text="请先用 flask create-agency 设置本机构的认证周期。")
-        data = figures(s, agency, viewer().scope, dt.date.today())
+        data = figures(s, agency, viewer().scope, agency_today())
         review_waiting = s.scalar(select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
                                   .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
     merged = [{**c, "overdue": c["overdue"] + c["lapsed"]} for c in data["by_region"]]

@@ -15,7 +15,7 @@ from flask import (
 )
 
 from console.auth import require
-from console.views.common import ERRORS, services, viewer
+from console.views.common import ERRORS, agency_today, services, viewer
 from flows import channels
 from storage.models import (
     ServiceRequest,
@@ -32,7 +32,7 @@ def requests_page():
     with services().db.session() as s:
         visits = channels.requests_list(s, viewer().agency_id, viewer().scope, "home_visit")
         deaths = channels.requests_list(s, viewer().agency_id, viewer().scope, "death_report", ("open",))
-    return render_template("console/requests.html", visits=visits, deaths=deaths, today=dt.date.today(),
+    return render_template("console/requests.html", visits=visits, deaths=deaths, today=agency_today(),
                            status_labels=channels.REQUEST_STATUS_LABELS)
 
 
