@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot import accounts, faq
 from bot.scenes import handle_scene
-from storage.models import Notification
+from certification.names import mask_name
+from flows import clock
+from flows import people as people_flow
+from storage.models import Notification, WeChatUser
 from wechat import menu
 from wechat.oauth import authorize_url
+from wording.zh import CERTIFIED_BY, status_line, zh_date
 
 log = logging.getLogger("lifecert.wechat.replies")
 
@@ -98,18 +102,20 @@ def binding_text(services, openid: str) -> str:
     return "\n".join(lines) + "\n" + bind_link
 
 
-_STATUS = {"active": "正常发放", "suspended": "暂停发放（补做认证后恢复）", "stopped": "已停发"}
-
-
 def records_text(services, openid: str) -> str:
-    people = accounts.bound_retirees(services, openid)
+    """The 查询 reply: one clear status per person, in Beijing time, with who did the last certification."""
+    with services.db.session() as db:
+        user = db.scalar(select(WeChatUser).where(WeChatUser.oa_openid == openid))
+        people = people_flow.people_of(db, user, clock.local_today()) if user is not None else []
     if not people:
         return "您还没有绑定老人，暂时查不到认证记录。\n请先点“我的→绑定/解绑”。"
     lines = ["【认证记录】"]
     for p in people:
-        last = p["last_certified_on"]
-        when = f"{last.year}年{last.month}月{last.day}日" if last else "还没有记录"
-        lines.append(f"{p['name']}：上次认证 {when}；养老金{_STATUS.get(p['pension_status'], '')}")
+        status = status_line(p.shown_status, p.due_by, p.valid_until, p.back_pay_months)
+        line = f"{mask_name(p.name)}：{status}"
+        if p.last_certified_on:
+            line += f"\n上次认证 {zh_date(p.last_certified_on)}（{CERTIFIED_BY.get(p.last_by or '', '本人')}）"
+        lines.append(line)
     return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", "点这里看全部记录")
 
 

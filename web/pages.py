@@ -25,7 +25,7 @@ from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
 from flows import FlowError
 from flows import people as people_flow
 from storage import audit
-from storage.models import Binding, BindingKind, Certification, Retiree, WeChatUser
+from storage.models import Binding, BindingKind, Retiree, WeChatUser
 from web.login import (
     current_cipher,
     current_services,
@@ -35,7 +35,7 @@ from web.login import (
     page_login_required,
     today,
 )
-from web.presenters import METHOD_WORDS, person_json
+from web.presenters import history_json, person_json
 from wechat.qrcode import create_scene_qrcode
 from wording.zh import refusal_text
 
@@ -95,12 +95,8 @@ def record_page(retiree_id: int):
 def records_page():
     with current_services().db.session() as db:
         people = people_flow.people_of(db, current_user(db), today())
-        history = {}
-        for p in people:
-            rows = db.scalars(select(Certification).where(Certification.retiree_id == p.retiree_id)
-                              .order_by(Certification.certified_on.desc()).limit(10))
-            history[p.retiree_id] = [{"date": c.certified_on, "method": METHOD_WORDS.get(c.method.value, c.method.value)}
-                                     for c in rows]
+        history = {p.retiree_id: [history_json(line) for line in people_flow.history_of(db, p.retiree_id)]
+                   for p in people}
     return render_template("h5/records.html", people=[person_json(p) for p in people], history=history)
 
 

@@ -6,7 +6,7 @@ import logging
 
 from flows import people as people_flow
 from storage.models import Attempt
-from wording.zh import METHODS, advice_text, reason_text
+from wording.zh import CERTIFIED_BY, METHODS, advice_text, reason_text, status_line
 
 log = logging.getLogger("lifecert.web.presenters")
 
@@ -26,10 +26,20 @@ METHOD_WORDS = METHODS
 
 
 def person_json(p: people_flow.PersonView) -> dict:
+    shown = p.shown_status
     return {"retiree_id": p.retiree_id, "binding_id": p.binding_id, "kind": p.kind, "name": p.name,
-            "status": p.status, "status_text": STATUS_WORDS.get(p.status, p.status),
+            "status": shown, "status_text": status_line(shown, p.due_by, p.valid_until, p.back_pay_months),
+            "may_start": p.may_start, "under_review": p.under_review,
             "due_by": p.due_by.isoformat() if p.due_by else None,
+            "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+            "back_pay_months": p.back_pay_months,
+            "last_by": CERTIFIED_BY.get(p.last_by or "", None),
             "last_certified_on": p.last_certified_on.isoformat() if p.last_certified_on else None}
+
+
+def history_json(line: people_flow.CertificationLine) -> dict:
+    return {"date": line.certified_on, "method": METHOD_WORDS.get(line.method, line.method),
+            "by": CERTIFIED_BY.get(line.by, line.by)}
 
 
 def attempt_json(attempt: Attempt) -> dict:
