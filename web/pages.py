@@ -21,11 +21,13 @@ from flask import (
 )
 from sqlalchemy import select
 
+from certification.idnumber import IdNumberProblem, normalize_id_number, suspect_positions
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
 from flows import FlowError
 from flows import people as people_flow
+from flows import result as result_flow
 from storage import audit
-from storage.models import Binding, BindingKind, Retiree, WeChatUser
+from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
 from web.login import (
     current_cipher,
     current_services,
@@ -37,9 +39,10 @@ from web.login import (
 )
 from web.presenters import history_json, person_json
 from wechat.qrcode import create_scene_qrcode
-from wording.zh import refusal_text
+from wording.zh import CAMERA_HELP, RESULT_BUTTONS, refusal_text
 
 log = logging.getLogger("lifecert.web.pages")
+ID_PROBLEMS = {p.value for p in IdNumberProblem}
 bp = Blueprint("h5", __name__, template_folder="templates", static_folder="static", static_url_path="/h5/static")
 
 
@@ -61,7 +64,12 @@ def link_self_page():
     if code == "rate_limited":
         return render_template("h5/message.html", title="请稍后再试", text=text), 429
     if code:
-        return render_template("h5/message.html", title="没有绑定成功", text=text, back="/h5/certify"), 400
+        # keep what was typed and mark the characters to look at, instead of an empty form
+        typed_name, typed = request.form.get("name", ""), normalize_id_number(request.form.get("id_number", ""))
+        marks = set(suspect_positions(typed, code, today()))
+        return render_template("h5/home.html", people=[], consented=False, link_error=text, typed_name=typed_name,
+                               typed_id=typed, id_chars=[(ch, i in marks) for i, ch in enumerate(typed)],
+                               id_field_error=code in ID_PROBLEMS), 400
     return redirect(url_for("h5.certify_home"))
 
 
@@ -87,7 +95,44 @@ def record_page(retiree_id: int):
         if not people_flow.has_consent(db, g.user_id):
             return redirect(url_for("h5.certify_home"))
         name = retiree.name
-    return render_template("h5/record.html", retiree_id=retiree_id, name=name)
+        phone = result_flow.agency_phone(db.get(Agency, retiree.agency_id), current_services().settings.wechat.hotline)
+    return render_template("h5/record.html", retiree_id=retiree_id, name=name, phone=phone, buttons=RESULT_BUTTONS,
+                           home_visit_url=f"{result_flow.HOME_VISIT_PATH}?retiree_id={retiree_id}")
+
+
+@bp.get("/h5/result/<attempt_id>")
+@page_login_required
+def result_page(attempt_id: str):
+    """The result of one attempt (linked from the template message): one reason, one action, big buttons."""
+    with current_services().db.session() as db:
+        attempt = db.get(Attempt, attempt_id)
+        if attempt is None or not _may_see(db, attempt):
+            abort(404)
+        view = result_flow.result_of(db, attempt, current_services().settings.wechat.hotline)
+    return render_template("h5/result.html", view=view, buttons=RESULT_BUTTONS)
+
+
+def _may_see(db, attempt: Attempt) -> bool:
+    """The recorder, or anyone still bound to the person, may read an attempt's result."""
+    if attempt.wechat_user_id == g.user_id:
+        return True
+    return db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id,
+                                              Binding.retiree_id == attempt.retiree_id,
+                                              Binding.revoked_at.is_(None)).limit(1)) is not None
+
+
+@bp.get("/h5/camera-help")
+@page_login_required
+def camera_help_page():
+    """Camera denied: how to allow it in WeChat, and the ways to certify without a camera."""
+    retiree_id = request.args.get("retiree_id", type=int)
+    with current_services().db.session() as db:
+        retiree = db.get(Retiree, retiree_id) if retiree_id else None
+        agency = db.get(Agency, retiree.agency_id) if retiree else None
+        phone = result_flow.agency_phone(agency, current_services().settings.wechat.hotline)
+    return render_template("h5/camera_help.html", phone=phone, retiree_id=retiree_id,
+                           home_visit_url=f"{result_flow.HOME_VISIT_PATH}?retiree_id={retiree_id or ''}",
+                           buttons=RESULT_BUTTONS, words=CAMERA_HELP)
 
 
 @bp.get("/h5/records")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from flows import people as people_flow
+from flows import result as result_flow
 from storage.models import Attempt
-from wording.zh import CERTIFIED_BY, METHODS, advice_text, reason_text, status_line
+from wording.zh import CERTIFIED_BY, METHODS, status_line
 
 log = logging.getLogger("lifecert.web.presenters")
 
@@ -42,24 +43,14 @@ def history_json(line: people_flow.CertificationLine) -> dict:
             "by": CERTIFIED_BY.get(line.by, line.by)}
 
 
-def attempt_json(attempt: Attempt) -> dict:
+def attempt_json(attempt: Attempt, view: result_flow.ResultView) -> dict:
+    """An attempt for the recording page and the mini-program: the result view's words and ways on."""
     status = attempt.status.value
-    if status == "passed":
-        headline, detail = "认证通过", "本年度认证已完成，谢谢您！"
-    elif status in ("failed", "rejected"):
-        headline = "这次没有通过"
-        detail = reason_text(attempt.reasons)
-        if advice := advice_text(attempt.advice):
-            detail += "。" + advice
-    elif status == "review":
-        headline = "已转人工审核"
-        detail = ("多次没有通过，工作人员会帮您审核。也可以到社区服务点办理，或预约上门认证。"
-                  if "repeated_failures" in attempt.reasons else "工作人员会尽快审核，结果会通过微信通知您。")
-    elif status == "error":
-        headline, detail = "系统出了点问题", "请稍后再试一次"
-    else:
-        headline, detail = "正在核验，请稍候", "一般几秒钟就好"
-    return {"attempt_id": attempt.id, "status": status, "verdict": attempt.verdict,
-            "reasons": list(attempt.reasons), "advice": list(attempt.advice),
-            "finished": status in ("passed", "failed", "rejected", "review", "error"),
-            "headline": headline, "detail": detail}
+    out = {"attempt_id": attempt.id, "status": status, "verdict": attempt.verdict,
+           "reasons": list(attempt.reasons), "advice": list(attempt.advice),
+           "finished": status in ("passed", "failed", "rejected", "review", "error")}
+    detail = "。".join(part for part in (view.reason, view.action) if part)
+    return {**out, "headline": view.headline, "detail": detail, "reason": view.reason, "action": view.action,
+            "tip": view.tip, "spoken": view.spoken, "retry": view.retry, "phone": view.phone,
+            "retry_url": f"/h5/record/{view.retiree_id}", "home_visit_url": view.home_visit_url,
+            "result_url": view.result_path}

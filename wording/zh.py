@@ -205,3 +205,28 @@ def failure_words(reasons, advice=(), strong: bool = False) -> tuple[str, str, s
     skip = {"too_dark": "more_light", "too_blurred": "hold_still"}.get(main or "")
     tip = next((FAILURE_TIPS[a] for a in (advice or ()) if a in FAILURE_TIPS and a != skip), "")
     return reason, action, tip
+
+# The camera was refused: how to allow it in WeChat, and the ways without a camera.
+CAMERA_HELP: dict[str, str] = {
+    "title": "需要打开摄像头",
+    "lead": "认证要用手机摄像头录几秒钟视频。刚才摄像头没有打开。",
+    "how_title": "在微信里打开摄像头：",
+    "step1": "点右上角的“…”，选“设置”，把“摄像头”打开；",
+    "step2": "苹果手机：打开手机“设置”→“微信”→把“相机”打开；",
+    "step3": "安卓手机：打开手机“设置”→“应用”→“微信”→“权限”→允许“相机”；",
+    "step4": "回到这里，点“再试一次”。",
+    "offline_title": "不用摄像头也能认证：",
+    "offline": "打电话给社保，或预约工作人员上门，也可以带身份证到社区服务站办理。",
+}
+
+# Error pages (H5 and console) and JSON errors for /api/: what happened and what to do.
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: ("请求有误", "页面可能已过期，请返回后重新操作。"),
+    401: ("请重新进入", "请从微信菜单重新打开这个页面。"),
+    403: ("没有权限", "您不能打开这个页面。如需帮助，请打电话给社保。"),
+    404: ("没有找到这个页面", "链接可能已失效，请返回首页重新进入。"),
+    405: ("请求有误", "请返回首页重新操作。"),
+    413: ("文件太大", "请换一个小一点的文件再试。"),
+    429: ("请稍后再试", "操作太频繁了，请过几分钟再试。"),
+    500: ("系统出了点问题", "不是您的错。请稍后再试，或打电话给社保。"),
+}

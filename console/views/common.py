@@ -100,3 +100,8 @@ def _forbidden(_exc):
     return render_template("console/message.html", title="没有权限", text="您的角色不能使用这个功能。"), 403
 
 
+def error_page(status: int, title: str, text: str):
+    """The console's error page (the app's error handler calls it for /console/ paths)."""
+    return render_template("console/message.html", title=title, text=text, home=True), status
+
+
