@@ -196,7 +196,7 @@ def suspect_positions(raw: str, code: str, today: date) -> tuple[int, ...]:
     if code == IdNumberProblem.BAD_REGION:
         return (0,)
     if code == IdNumberProblem.BAD_BIRTH_DATE and len(number) >= 14:
-        year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+        year, month = int(number[6:10]), int(number[10:12])
         if not 1 <= month <= 12:
             return (10, 11)
         if _parse_birth_date(number[6:14]) is None:

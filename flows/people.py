@@ -257,10 +257,9 @@ def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[Person
 
 
 def under_review(session: Session, retiree_id: int) -> bool:
-    """Whether the retiree's latest attempt waits for a reviewer (and no certification came after it)."""
-    latest = session.execute(select(Attempt.status, Attempt.created_at).where(Attempt.retiree_id == retiree_id)
-                             .order_by(Attempt.created_at.desc()).limit(1)).first()
-    return latest is not None and latest.status == AttemptStatus.review
+    """Whether an attempt of the retiree waits for a reviewer (a decision moves it out of ``review``)."""
+    return session.scalar(select(Attempt.id).where(Attempt.retiree_id == retiree_id,
+                                                   Attempt.status == AttemptStatus.review).limit(1)) is not None
 
 
 @dataclasses.dataclass(frozen=True)
