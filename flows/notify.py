@@ -18,14 +18,14 @@ from flows import clock, outbox
 from flows import result as result_flow
 from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
 from wechat.oauth import authorize_url
-from wording.zh import FAMILY_CERTIFIED_STEP
+from wording import zh
 
 log = logging.getLogger("lifecert.flows.notify")
 
 
 def masked_name(name: str) -> str:
     """The name as a template message shows it (see certification.names.mask_name)."""
-    return mask_name(name) or "老人"
+    return mask_name(name) or zh.NAME_FALLBACK
 
 def openid_column(retiree_id_column):
     """Correlated subquery: the official-account openid to write to about a retiree.
@@ -56,7 +56,7 @@ def review_result_fields(name: str, passed: bool, reason: str = "", next_step: s
                          at: dt.datetime | None = None) -> dict:
     fields = {"name": masked_name(name), "passed": passed, "at": at or clock.local_now()}
     if not passed:
-        fields.update(reason_text=reason[:20] or "审核未通过", next_step=(next_step or "可到社区服务站办理")[:20])
+        fields.update(reason_text=reason[:20] or zh.REVIEW_NOT_PASSED, next_step=(next_step or zh.REVIEW_NEXT_STEP)[:20])
     return fields
 
 
@@ -95,17 +95,17 @@ def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree
     fields: dict = {"name": _short(name), "passed": status == "passed", "review": status == "review",
                     "at": local_at}
     if status != "passed":
-        fields["reason_text"] = view.reason or "这次没有认证成功"
-        fields["next_step"] = view.action or "请再试一次"
+        fields["reason_text"] = view.reason or zh.FAILURE_DEFAULT[0]
+        fields["next_step"] = view.action or zh.TRY_AGAIN
     url = authorize_url(services.settings.wechat, view.result_path, state="msg")
     nid = outbox.enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
                                   dedupe_key=f"attempt:{attempt_id}:{status}", url=url)
     if status == "passed" and own_openid and own_openid != openid:
         # a family member certified for the retiree: the retiree's own WeChat hears of it
-        call = f"不是您本人同意请打{view.phone}"
+        call = zh.FAMILY_CERTIFIED_CALL.format(phone=view.phone)
         outbox.enqueue_template(services, own_openid, "cert_result", {
-            "name": _short(name), "passed": True, "at": local_at, "reason_text": FAMILY_CERTIFIED_STEP,
-            "next_step": call if len(call) <= 20 else "如有疑问请打电话给社保"},
+            "name": _short(name), "passed": True, "at": local_at, "reason_text": zh.FAMILY_CERTIFIED_STEP,
+            "next_step": call if len(call) <= 20 else zh.FAMILY_CERTIFIED_CALL_SHORT},
             retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:told-self")
     if effect is not None and effect.resume_month is not None:
         outbox.enqueue_template(services, openid, "resumption", {"name": fields["name"], "from_date": effect.resume_month},

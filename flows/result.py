@@ -62,12 +62,17 @@ def agency_phone(agency: Agency | None, hotline: str) -> str:
 
 
 def result_of(session: Session, attempt: Attempt, hotline: str = "12333") -> ResultView:
-    status = attempt.status.value
+    """The result of ``attempt`` with the number of its retiree's agency."""
     retiree = session.get(Retiree, attempt.retiree_id)
-    phone = agency_phone(session.get(Agency, retiree.agency_id) if retiree else None, hotline)
+    return result_view(attempt, agency_phone(session.get(Agency, retiree.agency_id) if retiree else None, hotline))
+
+
+def result_view(attempt: Attempt, phone: str) -> ResultView:
+    """The words and ways on of ``attempt`` (no database: the phone number is handed in)."""
+    status = attempt.status.value
     home_visit = f"{HOME_VISIT_PATH}?retiree_id={attempt.retiree_id}"
     finished = status in ("passed", "failed", "rejected", "review", "error")
-    headline = zh.RESULT_HEADLINES.get(status, "正在核验，请稍候")
+    headline = zh.RESULT_HEADLINES.get(status, zh.RESULT_RUNNING_HEADLINE)
     reason = action = tip = ""
     retry = False
     if status == "passed":
@@ -80,8 +85,8 @@ def result_of(session: Session, attempt: Attempt, hotline: str = "12333") -> Res
         reason, action = (zh.REVIEW_REPEATED_WORDS if "repeated_failures" in (attempt.reasons or [])
                           else zh.REVIEW_WORDS)
     elif status == "error":
-        reason, action, retry = "这次没有核验完", "请稍后再试一次", True
+        (reason, action), retry = zh.RESULT_ERROR_WORDS, True
     else:
-        reason = "一般几秒钟就好"
+        reason = zh.RESULT_RUNNING
     return ResultView(attempt.id, attempt.retiree_id, status, finished, headline, reason, action, tip, phone,
                       retry, home_visit)

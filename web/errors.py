@@ -23,7 +23,7 @@ ERROR_CODES = {400: "bad_request", 401: "login_required", 403: "forbidden", 404:
 def words_for(status: int, description: str | None = None) -> tuple[str, str]:
     title, text = ERROR_PAGES.get(status, ERROR_PAGES[500 if status >= 500 else 400])
     # an abort(400, description="…") written in Chinese for the user says more than the generic line
-    if description and any("\u4e00" <= ch <= "\u9fff" for ch in description):
+    if description and any(0x4E00 <= ord(ch) <= 0x9FFF for ch in description):
         text = description
     return title, text
 

@@ -7,20 +7,14 @@ import logging
 from flows import people as people_flow
 from flows import result as result_flow
 from storage.models import Attempt
+from wording import zh
 from wording.zh import CERTIFIED_BY, METHODS, status_line
 
 log = logging.getLogger("lifecert.web.presenters")
 
 
 
-STATUS_WORDS = {
-    "certified": "今年已认证",
-    "due": "待认证",
-    "overdue": "已逾期",
-    "suspended": "已暂停发放",
-    "in_person_required": "需本人到现场",
-    "stopped": "已停发",
-}
+STATUS_WORDS = zh.PERSON_STATUS
 
 
 METHOD_WORDS = METHODS
@@ -43,8 +37,9 @@ def history_json(line: people_flow.CertificationLine) -> dict:
             "by": CERTIFIED_BY.get(line.by, line.by)}
 
 
-def attempt_json(attempt: Attempt, view: result_flow.ResultView) -> dict:
+def attempt_json(attempt: Attempt, view: result_flow.ResultView | None = None) -> dict:
     """An attempt for the recording page and the mini-program: the result view's words and ways on."""
+    view = view or result_flow.result_view(attempt, phone="")
     status = attempt.status.value
     out = {"attempt_id": attempt.id, "status": status, "verdict": attempt.verdict,
            "reasons": list(attempt.reasons), "advice": list(attempt.advice),
