@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from certification.idnumber import IdNumberProblem, normalize_id_number, suspect_positions
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
-from flows import FlowError
+from flows import FlowError, clock
 from flows import people as people_flow
 from flows import result as result_flow
 from storage import audit
@@ -157,7 +157,7 @@ def family_page():
                                                    Binding.revoked_at.is_(None))).scalars().all() if self_ids else []
         rows = {"self": [{"retiree_id": r.id, "name": r.name} for b, r in mine if b.kind == BindingKind.self_],
                 "for": [{"binding_id": b.id, "name": r.name} for b, r in mine if b.kind == BindingKind.family],
-                "proxies": [{"binding_id": b.id, "since": b.created_at.date()} for b in proxies]}
+                "proxies": [{"binding_id": b.id, "since": clock.local_date_of(b.created_at)} for b in proxies]}
     return render_template("h5/family.html", **rows)
 
 

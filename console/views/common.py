@@ -20,6 +20,7 @@ from console import auth
 from flows import channels, clock, standing
 from flows.ports import Services
 from storage import audit
+from storage.models import Agency
 from storage.personal_data import FieldCipher
 from wording import zh
 
@@ -78,6 +79,17 @@ def _no_cache(response):
     response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
                                                    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
     return response
+
+
+@bp.app_template_filter("local_time")
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) moment in the viewer's agency's zone, for the console's tables."""
+    if not value:
+        return ""
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id) if g.get("viewer") else None
+        zone = clock.zone_of(agency)
+    return clock.local_now(zone, value).strftime(fmt)
 
 
 @bp.app_context_processor

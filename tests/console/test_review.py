@@ -86,3 +86,12 @@ def test_reviewer_sees_only_their_regions(client, world):
     assert client.get(f"/console/review/{attempt_id}").status_code == 404
     assert post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve"}).status_code == 404
     assert client.get(f"/console/media/frame/{attempt_id}").status_code == 404
+
+
+def test_the_review_queue_shows_beijing_time(client, world):
+    rid, attempt_id = review_attempt(world, name="李梅")
+    with world.services.db.session() as s:  # 23:59 UTC on 31 December is 07:59 on 1 January in Beijing
+        s.get(Attempt, attempt_id).created_at = dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.timezone.utc)
+    login(client, "reviewer1")
+    assert "2027-01-01 07:59" in client.get("/console/review").get_data(as_text=True)
+    assert "2027-01-01 07:59" in client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
