@@ -97,3 +97,18 @@ def test_five_tries_after_beijing_midnight_still_count_at_0801(world):
     with pytest.raises(FlowError) as exc:
         certify.start_challenge(world.services, world.self_user_id, world.retiree_id, now=beijing(2027, 1, 1, 8, 1))
     assert exc.value.code == "too_many_today"
+
+
+def test_the_payment_export_counts_beijing_days_and_shows_beijing_times(world):
+    from flows.payments import payment_changes
+    from storage import audit
+
+    with world.services.db.session() as s:  # 00:30 Beijing on 1 January = 16:30 UTC on 31 December
+        entry = audit.record(s, "system", "retiree.resume", target_kind="retiree", target_id=world.suspended_id,
+                             resume_month="2027-02-01", back_pay_months=1)
+        entry.at = beijing(2027, 1, 1, 0, 30)  # the log is append-only: the time is set before the insert
+    with world.services.db.session() as s:
+        january = payment_changes(s, world.agency_id, dt.date(2027, 1, 1), dt.date(2027, 1, 31))
+        december = payment_changes(s, world.agency_id, dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    assert len(january) == 1 and december == []
+    assert january[0][-1] == "2027-01-01 00:30"
