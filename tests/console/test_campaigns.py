@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from flows import campaigns
+from flows import campaigns, clock
 from storage.models import Agency, Campaign, CampaignRecipient, Certification, CertificationMethod, Notification
 from tests.console.conftest import make_id, post
 
-TODAY = dt.date.today()
+TODAY = clock.local_today()
 
 
 def populate(world, n=12):

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from flows import clock
 from storage.models import (
     Attempt,
     AttemptStatus,
@@ -37,7 +38,7 @@ def review_attempt(world, name="王芳", region="南岗区", **retiree_values) -
 
 
 def test_approve_resumes_a_suspended_pension_and_tells_the_user(client, world):
-    today = dt.date.today()
+    today = clock.local_today()
     since = (today.replace(day=1) - dt.timedelta(days=40)).replace(day=1)
     rid, attempt_id = review_attempt(world, pension_status=PensionStatus.suspended, suspended_since=since)
     login(client, "reviewer1")
