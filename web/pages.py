@@ -94,6 +94,12 @@ def record_page(retiree_id: int):
                                    back="/h5/certify"), 403
         if not people_flow.has_consent(db, g.user_id):
             return redirect(url_for("h5.certify_home"))
+        shown = next((p for p in people_flow.people_of(db, current_user(db), today()) if p.retiree_id == retiree_id),
+                     None)
+        if shown is not None and not shown.may_start:  # already certified, or staff are reviewing
+            return render_template("h5/message.html", title=zh.PAGE_NOTHING_TO_DO,
+                                   text=zh.status_line(shown.shown_status, shown.due_by, shown.valid_until,
+                                                       shown.back_pay_months), back="/h5/certify")
         name = retiree.name
         phone = result_flow.agency_phone(db.get(Agency, retiree.agency_id), current_services().settings.wechat.hotline)
     return render_template("h5/record.html", retiree_id=retiree_id, name=name, phone=phone, buttons=RESULT_BUTTONS,

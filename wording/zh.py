@@ -664,3 +664,4 @@ RECORDS_LAST_BY = "\n上次认证 {when}（{by}）"
 RESULT_RUNNING = "一般几秒钟就好"
 RESULT_ERROR_WORDS = ("这次没有核验完", "请稍后再试一次")
 RESULT_RUNNING_HEADLINE = "正在核验，请稍候"
+PAGE_NOTHING_TO_DO = "现在不用认证"

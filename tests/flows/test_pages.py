@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app import create_app
+from flows import clock
 from storage.models import Agency, Attempt, AttemptStatus, Challenge
 
 NOW = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc)
@@ -110,3 +111,13 @@ def test_errors_are_chinese_pages_and_json_for_the_api(app, world):
     assert "管理台" in res.get_data(as_text=True)
     res = client.post("/h5/consent")
     assert res.status_code in (302, 401, 403, 400)
+
+
+def test_a_certified_person_opening_the_recording_page_is_told_there_is_nothing_to_do(app, world):
+    from storage.models import Certification, CertificationMethod
+
+    with world.services.db.session() as s:
+        s.add(Certification(retiree_id=world.retiree_id, method=CertificationMethod.on_site,
+                            certified_on=clock.local_today()))
+    page = login(app, world.self_user_id).get(f"/h5/record/{world.retiree_id}").get_data(as_text=True)
+    assert "现在不用认证" in page and "已认证（有效至" in page and "开始" not in text_of(page).replace("返回", "")
