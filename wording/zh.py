@@ -572,7 +572,7 @@ FAILURE_ORDER: tuple[str, ...] = (
 )
 FAILURE: dict[str, tuple[str, str]] = {
     "video_unusable": ("视频没有录好", "请重新录一次"),
-    "video_reused": ("这段视频以前用过", "请重新录一段新的"),
+    "video_reused": ("这段视频已经用过了", "请重新录一段新的"),
     "several_faces": ("画面里不止一个人", "请只留本人在画面里再试"),
     "no_face": ("没有拍到脸", "请把脸放进框里再试一次"),
     "too_dark": ("光线太暗，看不清脸", "请到亮一点的地方再试一次"),
