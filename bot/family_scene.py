@@ -8,7 +8,7 @@ from flows import people as people_flow
 from flows.outbox import enqueue_template
 from storage.models import Binding, BindingKind
 from wording import zh
-from wording.zh import refusal_text
+from wording.zh import refusal_text, shared_person_added
 
 
 @on_scene(people_flow.SCENE_PREFIX)
@@ -34,4 +34,16 @@ def bind_family(services, openid: str, token: str) -> str:
     return zh.FAMILY_BOUND_REPLY.format(name=name)
 
 
-__all__ = ["bind_family"]
+@on_scene(people_flow.SHARE_PREFIX)
+def add_shared_person(services, openid: str, token: str) -> str:
+    """The person's own consent QR, scanned with the shared phone: add them to this phone."""
+    try:
+        with services.db.session() as db:
+            user = people_flow.user_for_openid(db, oa_openid=openid)
+            name = people_flow.redeem_share_token(db, user, token).name
+    except FlowError as exc:
+        raise SceneRejected(refusal_text(exc.code)) from exc
+    return shared_person_added(name)
+
+
+__all__ = ["add_shared_person", "bind_family"]

@@ -101,6 +101,22 @@ def records_text(services, openid: str) -> str:
     return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", zh.LINK_RECORDS)
 
 
+def home_visit_text(services) -> str:
+    return zh.HOME_VISIT_CHAT + "\n" + _page_link(services, menu.HOME_VISIT_PATH, zh.HOME_VISIT_LINK)
+
+
+def death_report_text(services) -> str:
+    return zh.DEATH_REPORT_CHAT + "\n" + _page_link(services, "/h5/death-report", zh.DEATH_REPORT_LINK)
+
+
+def _home_visit(services, openid):
+    return home_visit_text(services)
+
+
+def _death_report(services, openid):
+    return death_report_text(services)
+
+
 def default_text(services) -> str:
     return zh.NOT_UNDERSTOOD + help_text(services)
 
@@ -130,7 +146,7 @@ def _help(services, openid):
 
 
 # Answers that are fixed text (no database, no network).
-STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help}
+STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help, _home_visit, _death_report}
 
 CLICK_REPLIES = {
     menu.CERT_RECORDS: records_text,
@@ -144,6 +160,9 @@ CLICK_REPLIES = {
 
 # (keywords, answer) tried in order on text messages; the first whose keyword appears wins.
 KEYWORDS: list[tuple[tuple[str, ...], object]] = [
+    # first: a family telling us of a death must never get a menu or "didn't understand"
+    (zh.KEYWORDS_DEATH, _death_report),
+    (zh.KEYWORDS_HOME_VISIT, _home_visit),
     (zh.KEYWORDS_RECORDS, records_text),
     (zh.KEYWORDS_BINDING, binding_text),
     (zh.KEYWORDS_FAMILY, _family),

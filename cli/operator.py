@@ -19,6 +19,8 @@ from certification import cycle
 from flows import clock
 from flows.campaigns import plan_automatic
 from flows.cycle_run import run_cycle
+from flows.demo import seed_demo
+from flows.face_templates import reembed_anchor_photos
 from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
@@ -121,10 +123,27 @@ def register_cli(app: Flask) -> None:
             audit.record(session, "cli", "admin.save", target_kind="admin_user", target_id=user.id, role=role)
         click.echo(zh.CLI_ADMIN_SAVED.format(username=username, role=role))
 
+    @app.cli.command("seed-demo")
+    @click.option("--faces", "faces_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="the shared test faces (../shared/testdata/faces); read, never copied into the repo")
+    @click.option("--admin-password", default="demo-admin-2026", show_default=True)
+    def seed_demo_command(faces_dir: Path, admin_password: str) -> None:
+        """Seed a demo agency, demo people with enrolled photos and an admin account (idempotent)."""
+        report = seed_demo(_services(), faces_dir, admin_password)
+        click.echo(zh.DEMO_AGENCY_LINE.format(code=report.agency_code))
+        for name, number, outcome in report.people:
+            click.echo(f"  {name}  {number}  {outcome}")
+        if report.admin_password:
+            click.echo(zh.DEMO_ADMIN_NEW.format(username=report.admin_username, password=report.admin_password))
+        else:
+            click.echo(zh.DEMO_ADMIN_KEPT.format(username=report.admin_username))
+
     @app.cli.command("import-roster")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--agency", "agency_code", required=True, help="agency code")
-    def import_roster_cmd(path: Path, agency_code: str) -> None:
+    @click.option("--file-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="the date the file was exported; changes retirees made themself since are kept and listed")
+    def import_roster_cmd(path: Path, agency_code: str, file_date) -> None:
         """Import retirees from a CSV or XLSX file (姓名, 身份证号, 社保编号, 手机号, 地址, 所属区域)."""
         try:
             total, rows = read_rows(path)
@@ -135,14 +154,25 @@ def register_cli(app: Flask) -> None:
             agency = _agency(session, agency_code)
             with click.progressbar(length=total, label=zh.ROSTER_IMPORTING, file=click.get_text_stream("stderr")) as bar:  # type: ignore[operator]
                 report = import_roster(session, _cipher(), agency, rows, today=clock.local_today(clock.zone_of(agency)),
-                                       on_row=lambda: bar.update(1))
+                                       on_row=lambda: bar.update(1),
+                                       file_date=file_date.date() if file_date else None)
             audit.record(session, "cli", "roster.import", target_kind="agency", target_id=agency.id,
                          created=report.created, updated=report.updated, unchanged=report.unchanged,
                          errors=len(report.errors))
         for err in report.errors:
             click.echo(zh.ROSTER_ROW_LINE.format(line=err.line, message=err.message))
+        for c in report.conflicts:
+            click.echo(zh.ROSTER_CONFLICT_LINE.format(line=c.line, name=c.name, field=zh.ROSTER_CONFLICT_FIELDS[c.field],
+                                                      kept=c.kept, in_file=c.in_file))
         click.echo(zh.ROSTER_REPORT.format(created=report.created, updated=report.updated, unchanged=report.unchanged,
                                            errors=len(report.errors)))
+
+    @app.cli.command("reembed-templates")
+    @click.option("--limit", type=int, default=None, help="at most this many photos this run")
+    def reembed_templates_cmd(limit: int | None) -> None:
+        """Enrol again every active photo whose template was made before SFace (dlib only)."""
+        counts = reembed_anchor_photos(_services(), limit)
+        click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
     @app.cli.command("run-cycle")
     @click.option("--dry-run", is_flag=True, help="compute and report, write and send nothing")

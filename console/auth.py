@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "campaign": {"admin"},
     "cycle": {"admin"},
     "death": {"admin"},
+    "users": {"admin"},
 }
 
 

@@ -21,6 +21,7 @@ next day. The sender's own 45009 pause covers the quota running out anyway.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import secrets
 import time
@@ -79,7 +80,8 @@ def segment_select(agency: Agency, segment: dict, today: dt.date):
     kind = segment.get("kind")
     if kind not in SEGMENTS:
         raise ValueError(f"unknown segment {kind!r}")
-    openid = notify.openid_column(Retiree.id).label("openid")
+    # reach = a bound account that still follows us; the rest are the call list
+    openid = notify.reachable_openid_column(Retiree.id).label("openid")
     query = select(Retiree.id.label("retiree_id"), openid).select_from(Retiree)
     if kind == "suspended":
         query = query.where(Retiree.pension_status == PensionStatus.suspended)
@@ -340,3 +342,43 @@ def plan_automatic(services, today: dt.date) -> list[int]:
                 set_status(services, cid, "start")
                 started.append(cid)
     return started
+
+
+# --- the call list: people a reminder cannot reach on WeChat (journeys-agency) ----------
+
+CALL_LIST_HEADER = zh.CALL_LIST_HEADER
+
+
+def call_list(session: Session, cipher, agency: Agency, segment: dict, today: dt.date) -> list[list[str]]:
+    """Rows (CALL_LIST_HEADER order) of the segment's people with no subscribed WeChat account to write to.
+
+    The phone number is decrypted: this list exists to be dialled. The caller audits the export.
+    """
+    inner = segment_select(agency, segment, today).subquery()
+    bound = notify.openid_column(Retiree.id)
+    rows = session.execute(select(Retiree, Region.name, bound.label("any_openid"))
+                           .join(inner, inner.c.retiree_id == Retiree.id)
+                           .outerjoin(Region, Region.id == Retiree.region_id)
+                           .where(inner.c.openid.is_(None)).order_by(Region.name, Retiree.name)).all()
+    out = []
+    for retiree, region, any_openid in rows:
+        phone = cipher.decrypt(retiree.phone_enc, b"phone") if retiree.phone_enc else ""
+        why = zh.CALL_LIST_UNFOLLOWED if any_openid else zh.CALL_LIST_NO_WECHAT
+        out.append([retiree.name, retiree.id_number_masked, phone, retiree.address or "", region or "", why])
+    return out
+
+
+def call_list_xlsx(rows: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = zh.CALL_LIST_SHEET
+    ws.append(CALL_LIST_HEADER)
+    for row in rows:
+        ws.append(row)
+    for column, width in zip("ABCDEF", (10, 22, 16, 30, 12, 18)):
+        ws.column_dimensions[column].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -181,7 +181,8 @@ def _enroll_entry(services, cipher, agency_id, archive, filename, info, enroll, 
 # --- the jobs ------------------------------------------------------------------
 
 
-def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
+def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int,
+                   file_date: str | None = None) -> dict:
     """rq job body: import a roster file from the object store, updating progress as it goes."""
     redis = services.redis
     progress.update(redis, job_key, state="running")
@@ -206,17 +207,20 @@ def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_
 
         with services.db.session() as session:
             agency = session.get(Agency, agency_id)
-            report = import_roster(session, cipher, agency, rows, today=clock.local_today(clock.zone_of(agency)), on_row=tick)
+            report = import_roster(session, cipher, agency, rows, today=clock.local_today(clock.zone_of(agency)), on_row=tick,
+                                   file_date=dt.date.fromisoformat(file_date) if file_date else None)
             audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
                          target_id=agency_id, created=report.created, updated=report.updated,
                          unchanged=report.unchanged, errors=len(report.errors))
     services.objects.delete(upload_key)
     result = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
               "errors": [{"line": e.line, "message": e.message} for e in report.errors[:2000]],
-              "error_count": len(report.errors)}
+              "error_count": len(report.errors),
+              "conflicts": [dataclasses.asdict(c) for c in report.conflicts[:2000]]}
     progress.update(redis, job_key, state="done", done=done, report=result,
                     message=zh.ROSTER_REPORT.format(created=report.created, updated=report.updated,
-                                                    unchanged=report.unchanged, errors=len(report.errors)))
+                                                    unchanged=report.unchanged, errors=len(report.errors))
+                    + (zh.ROSTER_CONFLICTS_NOTE.format(count=len(report.conflicts)) if report.conflicts else ""))
     return result
 
 

@@ -41,6 +41,17 @@ def openid_column(retiree_id_column):
             .limit(1).correlate_except(Binding, WeChatUser).scalar_subquery())
 
 
+def reachable_openid_column(retiree_id_column):
+    """Like :func:`openid_column`, but only an account that still follows us: WeChat refuses template
+    messages to anyone else (43004), so they are not reach, they are people to call."""
+    return (select(WeChatUser.oa_openid)
+            .join(Binding, Binding.wechat_user_id == WeChatUser.id)
+            .where(Binding.retiree_id == retiree_id_column, Binding.revoked_at.is_(None),
+                   WeChatUser.oa_openid.is_not(None), WeChatUser.subscribed.is_(True))
+            .order_by(case((Binding.kind == BindingKind.self_, 0), else_=1), Binding.id)
+            .limit(1).correlate_except(Binding, WeChatUser).scalar_subquery())
+
+
 def openid_of(session: Session, retiree_id: int) -> str | None:
     return session.scalar(select(openid_column(Retiree.id)).where(Retiree.id == retiree_id))
 

@@ -52,6 +52,7 @@ def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.da
             continue
         retiree, region = people[int(target_id)]
         months: list[str] = []
+        overpaid: list[str] = []
         if action == "retiree.suspend":
             effective = detail.get("since", "")
         elif action == "retiree.resume":
@@ -60,8 +61,10 @@ def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.da
                 months = _months_before(dt.date.fromisoformat(effective), int(detail.get("back_pay_months") or 0))
         else:
             effective = detail.get("effective_on", "")
+            overpaid = list(detail.get("overpaid_months") or [])  # paid after death: to recover
         rows.append([ACTIONS[action], retiree.name, retiree.ss_number or "", retiree.id_number_masked, region or "",
-                     effective, len(months), ",".join(months), clock.local_now(zone, at).strftime("%Y-%m-%d %H:%M")])
+                     effective, len(months), ",".join(months), clock.local_now(zone, at).strftime("%Y-%m-%d %H:%M"),
+                     len(overpaid), ",".join(overpaid)])
     return rows
 
 
@@ -83,7 +86,7 @@ def to_xlsx(rows: list[list]) -> bytes:
     ws.append(HEADER)
     for row in rows:
         ws.append(row)
-    for column, width in zip("ABCDEFGHI", (10, 10, 16, 20, 12, 12, 10, 40, 18)):
+    for column, width in zip("ABCDEFGHIJK", (10, 10, 16, 20, 12, 12, 10, 40, 18, 10, 40)):
         ws.column_dimensions[column].width = width
     out = io.BytesIO()
     wb.save(out)

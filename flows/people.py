@@ -151,7 +151,7 @@ def _token_hash(token: str) -> str:
 
 
 def new_binding_token(session: Session, retiree_id: int, now: dt.datetime | None = None,
-                      ttl: dt.timedelta = TOKEN_TTL) -> str:
+                      ttl: dt.timedelta = TOKEN_TTL, purpose: str = "family") -> str:
     """A single-use random token for a 'let my family certify for me' QR code.
 
     Only its hash is stored; the QR's scene is ``bind:<token>`` (≤ 64 characters,
@@ -160,7 +160,7 @@ def new_binding_token(session: Session, retiree_id: int, now: dt.datetime | None
     now = now or utcnow()
     token = secrets.token_urlsafe(24)
     session.add(BindingToken(token_hash=_token_hash(token), retiree_id=retiree_id, created_at=now,
-                             expires_at=now + ttl))
+                             expires_at=now + ttl, purpose=purpose))
     session.flush()
     return token
 
@@ -169,12 +169,7 @@ def redeem_binding_token(session: Session, user: WeChatUser, token: str,
                          now: dt.datetime | None = None) -> Retiree:
     """A family member scanned the QR: bind them as proxy and spend the token."""
     now = now or utcnow()
-    row = session.scalar(select(BindingToken).where(BindingToken.token_hash == _token_hash(token)))
-    if row is None:
-        raise FlowError("token_invalid")
-    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
-    if row.used_at is not None or now >= expires_at:
-        raise FlowError("token_invalid")
+    row = _live_token(session, token, now, "family")
     retiree = session.get(Retiree, row.retiree_id)
     existing = session.scalar(select(Binding).where(Binding.wechat_user_id == user.id,
                                                     Binding.retiree_id == retiree.id,
@@ -184,6 +179,16 @@ def redeem_binding_token(session: Session, user: WeChatUser, token: str,
     row.used_at = now
     row.used_by = user.id
     return retiree
+
+
+def _live_token(session: Session, token: str, now: dt.datetime, purpose: str) -> BindingToken:
+    row = session.scalar(select(BindingToken).where(BindingToken.token_hash == _token_hash(token)))
+    if row is None:
+        raise FlowError("token_invalid")
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
+    if row.used_at is not None or now >= expires_at or (row.purpose or "family") != purpose:
+        raise FlowError("token_invalid")
+    return row
 
 
 def revoke_binding(session: Session, binding_id: int, by_user: WeChatUser) -> Binding:
@@ -295,3 +300,48 @@ def history_of(session: Session, retiree_id: int, limit: int = 10) -> list[Certi
     rows = session.scalars(select(Certification).where(Certification.retiree_id == retiree_id)
                            .order_by(Certification.certified_on.desc(), Certification.id.desc()).limit(limit))
     return [CertificationLine(r.certified_on, r.method.value, certified_by(session, r)) for r in rows]
+
+
+# --- a second person on the same phone ------------------------------------------------
+#
+# An elderly couple often shares one phone. The second person is added only with their
+# own consent, never because the phone's owner typed their name and ID number:
+#
+# * QR: staff hand that person a consent QR (console → 人员 → 本人同意二维码, purpose
+#   ``share``), printed on the notice letter or shown at the service point; scanning it
+#   with the shared phone's WeChat adds them (:func:`redeem_share_token`);
+# * face: that person looks into the camera and matches their enrolled photo — the
+#   security issue builds it, and calls :func:`add_person_on_phone` with ``via="face"``.
+
+SHARE_PREFIX = "share"  # the QR scene is "share:<token>"
+SHARED_PHONE_VIA = ("share_qr", "face")
+
+
+def add_person_on_phone(session: Session, user: WeChatUser, retiree: Retiree, via: str) -> Binding:
+    """Bind ``retiree`` to this phone's WeChat user after that person consented (``via``: share_qr / face).
+
+    Recorded as a family-kind binding created ``via`` that consent, so the rules on
+    who may certify whom, the family limit and revocation all apply unchanged.
+    """
+    if via not in SHARED_PHONE_VIA:
+        raise ValueError(f"unknown consent path {via!r}")
+    existing = session.scalar(select(Binding).where(Binding.wechat_user_id == user.id,
+                                                    Binding.retiree_id == retiree.id,
+                                                    Binding.revoked_at.is_(None)))
+    if existing is not None:
+        return existing
+    row = _bind(session, user, retiree, BindingKind.family, via)
+    audit.record(session, "wechat", "binding.shared_phone", actor_id=user.id, target_kind="retiree",
+                 target_id=retiree.id, via=via)
+    return row
+
+
+def redeem_share_token(session: Session, user: WeChatUser, token: str, now: dt.datetime | None = None) -> Retiree:
+    """The shared phone scanned the person's own consent QR: add them to this phone and spend the token."""
+    now = now or utcnow()
+    row = _live_token(session, token, now, "share")
+    retiree = session.get(Retiree, row.retiree_id)
+    add_person_on_phone(session, user, retiree, "share_qr")
+    row.used_at = now
+    row.used_by = user.id
+    return retiree

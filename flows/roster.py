@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
-from storage.models import Agency, Region, Retiree
+from storage.models import Agency, Region, Retiree, utcnow
 from storage.personal_data import FieldCipher
 from wording import zh
 
@@ -50,11 +50,24 @@ class RowError:
 
 
 @dataclasses.dataclass
+class Conflict:
+    """A field the retiree changed themself after the file's date: kept, and shown to staff."""
+
+    line: int
+    name: str
+    field: str  # phone / address
+    kept: str  # what we keep (masked)
+    in_file: str  # what the file says (masked)
+    changed_at: str  # when the retiree changed it (ISO, UTC)
+
+
+@dataclasses.dataclass
 class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = dataclasses.field(default_factory=list)
+    conflicts: list[Conflict] = dataclasses.field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -149,8 +162,14 @@ def import_roster(
     today: dt.date,
     on_row: Callable[[], None] | None = None,
     batch_size: int = 500,
+    file_date: dt.date | None = None,
 ) -> ImportReport:
-    """Validate and upsert rows into ``agency``'s roster; commit every ``batch_size`` rows."""
+    """Validate and upsert rows into ``agency``'s roster; commit every ``batch_size`` rows.
+
+    A phone number or address the retiree (or family) changed on or after ``file_date`` is
+    kept and listed in ``report.conflicts`` instead of being put back to the file's older
+    value; without a ``file_date`` every such self-made change is kept and listed.
+    """
     report = ImportReport()
     seen: set[str] = set()
     regions = {r.name: r for r in session.scalars(select(Region).where(Region.agency_id == agency.id))}
@@ -210,6 +229,11 @@ def import_roster(
             report.created += 1
         else:
             changed = False
+            if "address" in (retiree.self_changed or {}) and values["address"] != retiree.address \
+                    and _changed_since(retiree, "address", file_date):
+                report.conflicts.append(Conflict(line, name, "address", retiree.address or "", values["address"] or "",
+                                                 retiree.self_changed["address"]))
+                values["address"] = retiree.address
             for key, value in values.items():
                 if getattr(retiree, key) != value:
                     setattr(retiree, key, value)
@@ -218,7 +242,10 @@ def import_roster(
                 retiree.agency_id = agency.id
                 changed = True
             old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT) if retiree.phone_enc else None
-            if phone and phone != old_phone:
+            if phone and phone != old_phone and _changed_since(retiree, "phone", file_date):
+                report.conflicts.append(Conflict(line, name, "phone", retiree.phone_masked or "", mask_phone(phone),
+                                                 retiree.self_changed["phone"]))
+            elif phone and phone != old_phone:
                 retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT)
                 retiree.phone_masked = mask_phone(phone)
                 changed = True
@@ -232,3 +259,24 @@ def import_roster(
             pending = 0
     session.commit()
     return report
+
+
+# --- what the retiree changed themself (journeys-agency) -----------------------------
+
+
+def _changed_since(retiree: Retiree, field: str, file_date: dt.date | None) -> bool:
+    """Did the retiree change ``field`` themself on or after the file's date (or at all, if it is unknown)?"""
+    when = (retiree.self_changed or {}).get(field)
+    if not when:
+        return False
+    if file_date is None:
+        return True
+    return dt.datetime.fromisoformat(when).date() >= file_date
+
+
+def note_self_change(retiree: Retiree, field: str, at: dt.datetime | None = None) -> None:
+    """Remember that the retiree (or their family) changed ``field`` now, so an older roster file
+    shows a conflict instead of silently putting the old value back."""
+    changed = dict(retiree.self_changed or {})
+    changed[field] = (at or utcnow()).isoformat()
+    retiree.self_changed = changed

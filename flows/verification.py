@@ -20,6 +20,7 @@ from certification.attempts import AttemptPolicy, needs_review
 from flows import FlowError, clock
 from flows.certify import FINISHED, recent_verdicts
 from flows.cycles import apply_pass
+from flows.face_templates import active_templates, refresh_after_pass
 from flows.notify import notify_attempt_result
 from flows.ports import Services
 from storage.models import (
@@ -29,7 +30,6 @@ from storage.models import (
     Certification,
     CertificationMethod,
     Challenge,
-    EnrollmentPhoto,
     Retiree,
     WeChatUser,
     utcnow,
@@ -65,6 +65,7 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
     with services.objects.local_copy(work.video_key) as path:
         verdict = vision.analyze_video(path, challenge=work.actions, templates=work.templates,
                                        config=services.vision_config, models=services.vision_models)
+    name_matched_template(verdict, work)
     log.info("vision done", extra={"attempt_id": attempt_id, "verdict": verdict.verdict,
                                    "reasons": verdict.reasons, "seconds": round(time.perf_counter() - started, 3)})
     return record_verdict(services, attempt_id, verdict, now=clock.now_utc())
@@ -73,9 +74,20 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
 class VerificationWork:
     """What the job needs, read in one short transaction."""
 
-    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool) -> None:
+    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool,
+                 template_ids: list[int] | None = None, template_sources: list[str] | None = None) -> None:
         self.video_key, self.actions, self.templates = video_key, actions, templates
         self.reused = reused  # the very same bytes were submitted before: a replay, not a recording
+        self.template_ids = template_ids or []
+        self.template_sources = template_sources or []
+
+
+def name_matched_template(verdict: Verdict, work: VerificationWork) -> None:
+    """vision reports the matched template by position; record which enrolled photo that is."""
+    idx = verdict.scores.get("match_template")
+    if isinstance(idx, int) and 0 <= idx < len(work.template_ids):
+        verdict.scores["match_template_photo_id"] = work.template_ids[idx]
+        verdict.scores["match_template_source"] = work.template_sources[idx]
 
 
 @dataclasses.dataclass
@@ -103,13 +115,11 @@ def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
         if attempt.status in FINISHED:
             return None
         challenge = session.get(Challenge, attempt.challenge_id)
-        templates = list(session.scalars(
-            select(EnrollmentPhoto.template).where(EnrollmentPhoto.retiree_id == attempt.retiree_id,
-                                                   EnrollmentPhoto.active.is_(True),
-                                                   EnrollmentPhoto.template.is_not(None))))
+        photos = active_templates(session, attempt.retiree_id)
         reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
                                                          Attempt.id != attempt.id).limit(1)) is not None
-        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused)
+        return VerificationWork(attempt.video_key, list(challenge.actions), [p.template for p in photos], reused,
+                                [p.id for p in photos], [p.source for p in photos])
 
 
 def mark_running(services, attempt_id: str) -> None:
@@ -156,6 +166,8 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
                                           attempt_id=attempt.id)
             session.add(certification)
             effect = apply_pass(session, retiree, certification, local_day)
+            refresh_after_pass(session, retiree.id, attempt.scores, getattr(verdict, "best_frame_template", None),
+                               best_key, None, attempt.id, local_day)
         elif verdict.verdict == "review":
             attempt.status = AttemptStatus.review
         else:

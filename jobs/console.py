@@ -21,8 +21,9 @@ from wording import zh
 log = logging.getLogger("lifecert.console")
 
 
-def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
-    return run_roster_job(services(), job_key, upload_key, suffix, agency_id, admin_id)
+def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int,
+                  file_date: str | None = None) -> dict:
+    return run_roster_job(services(), job_key, upload_key, suffix, agency_id, admin_id, file_date)
 
 
 def import_photos(job_key: str, upload_key: str, agency_id: int, admin_id: int) -> dict:

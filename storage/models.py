@@ -140,6 +140,10 @@ class Retiree(Base):
                                                           default=PensionStatus.active, index=True)
     suspended_since: Mapped[dt.date | None] = mapped_column(Date)
     stopped_reason: Mapped[str | None] = mapped_column(String(64))
+    died_on: Mapped[dt.date | None] = mapped_column(Date)  # from a confirmed death report
+    # field -> ISO time the retiree (or family) last changed it themself; a roster re-import
+    # with an older file date shows a conflict instead of overwriting it.
+    self_changed: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -152,10 +156,10 @@ class EnrollmentPhoto(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     retiree_id: Mapped[int] = mapped_column(ForeignKey("retiree.id"), index=True)
     object_key: Mapped[str] = mapped_column(String(255))
-    template: Mapped[bytes | None] = mapped_column(LargeBinary)  # 128 float32, little-endian
+    template: Mapped[bytes | None] = mapped_column(LargeBinary)  # vision.templates bytes (dlib + SFace + quality)
     template_model: Mapped[str | None] = mapped_column(String(64))
     quality: Mapped[dict] = mapped_column(default=dict)
-    source: Mapped[str] = mapped_column(String(32))  # zip_import / console / certification
+    source: Mapped[str] = mapped_column(String(32))  # anchors: zip_import / console; extras: review_approval / onsite / home_visit / refresh (certification.templates)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -203,6 +207,8 @@ class BindingToken(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     used_by: Mapped[int | None] = mapped_column(ForeignKey("wechat_user.id"))
+    # family: the scanner becomes a proxy; share: a second person on the scanner's phone, by their own consent
+    purpose: Mapped[str] = mapped_column(String(16), default="family", server_default="family")
 
 
 class Consent(Base):
@@ -355,6 +361,14 @@ class ServiceRequest(Base):
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     handle_note: Mapped[str | None] = mapped_column(String(200))
+    # a home visit: whom to call and when the family is at home
+    contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    preferred_times: Mapped[str | None] = mapped_column(String(100))
+    # a death report: when, who reports (relationship), and an optional photo of the certificate
+    died_on: Mapped[dt.date | None] = mapped_column(Date)
+    reporter_relation: Mapped[str | None] = mapped_column(String(16))
+    certificate_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -5,6 +5,7 @@ Each view parses the request, calls one use case in flows/ and maps a refusal co
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 
@@ -24,7 +25,9 @@ from certification.idnumber import IdNumberProblem, normalize_id_number, suspect
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
 from flows import FlowError, clock
 from flows import people as people_flow
+from flows import requests as requests_flow
 from flows import result as result_flow
+from flows.roster import note_self_change
 from storage import audit
 from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
 from web.login import (
@@ -161,8 +164,12 @@ def family_page():
         self_ids = [r.id for b, r in mine if b.kind == BindingKind.self_]
         proxies = db.execute(select(Binding).where(Binding.retiree_id.in_(self_ids), Binding.kind == BindingKind.family,
                                                    Binding.revoked_at.is_(None))).scalars().all() if self_ids else []
-        rows = {"self": [{"retiree_id": r.id, "name": r.name} for b, r in mine if b.kind == BindingKind.self_],
-                "for": [{"binding_id": b.id, "name": r.name} for b, r in mine if b.kind == BindingKind.family],
+        # "own", not "self": Jinja reserves ``self`` (the template object), which made this page a 500
+        rows = {"own": [{"retiree_id": r.id, "name": r.name} for b, r in mine if b.kind == BindingKind.self_],
+                "for": [{"binding_id": b.id, "name": r.name} for b, r in mine
+                        if b.kind == BindingKind.family and b.created_via not in people_flow.SHARED_PHONE_VIA],
+                "shared": [{"binding_id": b.id, "name": r.name} for b, r in mine
+                           if b.kind == BindingKind.family and b.created_via in people_flow.SHARED_PHONE_VIA],
                 "proxies": [{"binding_id": b.id, "since": clock.local_date_of(b.created_at)} for b in proxies]}
     return render_template("h5/family.html", **rows)
 
@@ -224,6 +231,7 @@ def contact_page():
                 retiree = db.get(Retiree, retiree_id)
                 retiree.phone_enc = current_cipher().encrypt(phone, b"phone")
                 retiree.phone_masked = mask_phone(phone)
+                note_self_change(retiree, "phone")
 
                 audit.record(db, "wechat", "retiree.phone_change", actor_id=g.user_id, target_kind="retiree",
                              target_id=retiree_id)
@@ -231,6 +239,97 @@ def contact_page():
         phones = {p.retiree_id: db.get(Retiree, p.retiree_id).phone_masked for p in people}
     return render_template("h5/contact.html", people=[person_json(p) for p in people], phones=phones,
                            message=message)
+
+
+# --- the start page, home visits, death reports, a second person on this phone (journeys-agency) ---
+
+
+@bp.get("/")
+def start_page():
+    """A newcomer's start page: the phone (the fake WeChat's chat page, when the service talks to one),
+    the console, and health."""
+    api_base = current_services().settings.wechat.api_base_url.rstrip("/")
+    return render_template("h5/index.html", phone_url=f"{api_base}/_fake/" if api_base else None)
+
+
+
+def _request_views(db, kind: str) -> list[dict]:
+    return [{"id": r.id, "name": r.name, "status": r.status, "status_text": zh.REQUEST_STATUS_FOR_USER.get(r.status, r.status),
+             "scheduled_for": r.scheduled_for, "times": zh.visit_times_text(r.preferred_times),
+             "phone": r.contact_phone_masked, "died_on": r.died_on, "created_on": r.created_at.date()}
+            for r in requests_flow.requests_of(db, current_user(db), kind)]
+
+
+@bp.route("/h5/home-visit", methods=["GET", "POST"])
+@page_login_required
+def home_visit_page():
+    """Ask for a home visit (contact phone, when someone is at home) and see the agency's schedule."""
+    # a link from the result page may name the person: /h5/home-visit?retiree_id=…
+    form = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
+    message, status, filed = None, 200, False
+    with current_services().db.session() as db:
+        people = people_flow.people_of(db, current_user(db), today())
+        if request.method == "POST":
+            try:
+                retiree_id = int(form.get("retiree_id") or 0)
+                if retiree_id not in {p.retiree_id for p in people}:
+                    raise FlowError("not_bound")
+                requests_flow.request_home_visit(db, current_user(db), retiree_id, form.get("note"),
+                                                 phone=form.get("phone", ""), times=request.form.getlist("times"),
+                                                 cipher=current_cipher())
+                filed = True
+            except FlowError as exc:
+                message, status = refusal_text(exc.code), 400
+        visits = _request_views(db, requests_flow.HOME_VISIT)
+    chosen = request.form.getlist("times") if request.method == "POST" else []
+    return render_template("h5/home_visit.html", people=[person_json(p) for p in people], form=form,
+                           chosen=chosen, message=message, filed=filed, visits=visits,
+                           times=zh.VISIT_TIMES), status
+
+
+@bp.route("/h5/death-report", methods=["GET", "POST"])
+@page_login_required
+def death_report_page():
+    """A family member reports a death: date, relationship, optional photo of the certificate."""
+    form = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
+    message, status, filed = None, 200, False
+    with current_services().db.session() as db:
+        mine = db.execute(select(Binding, Retiree).join(Retiree, Binding.retiree_id == Retiree.id).where(
+            Binding.wechat_user_id == g.user_id, Binding.revoked_at.is_(None),
+            Binding.kind == BindingKind.family)).all()
+        choices = [{"retiree_id": r.id, "name": r.name} for _b, r in mine
+                   if r.pension_status.value != "stopped"]
+        if request.method == "POST":
+            try:
+                retiree_id = int(form.get("retiree_id") or 0)
+                if retiree_id not in {c["retiree_id"] for c in choices}:
+                    raise FlowError("not_bound")
+                try:
+                    died_on = dt.date.fromisoformat(form.get("died_on", ""))
+                except ValueError as exc:
+                    raise FlowError("bad_death_date") from exc
+                photo = request.files.get("certificate")
+                key = None
+                if photo and photo.filename:
+                    key = requests_flow.store_certificate(current_services(), retiree_id, photo.read(),
+                                                          photo.mimetype)
+                requests_flow.report_death(db, current_user(db), retiree_id, form.get("note"), died_on=died_on,
+                                           relation=form.get("relation", ""), certificate_key=key, today=today())
+                filed = True
+            except FlowError as exc:
+                message, status = refusal_text(exc.code), 400
+        reports = _request_views(db, requests_flow.DEATH_REPORT)
+    return render_template("h5/death_report.html", choices=choices, form=form, message=message, filed=filed,
+                           reports=reports, relations=zh.RELATIONS, today=today()), status
+
+
+@bp.get("/h5/add-person")
+@page_login_required
+def add_person_page():
+    """Add a second person (a spouse sharing this phone), only with that person's own consent."""
+    with current_services().db.session() as db:
+        people = people_flow.people_of(db, current_user(db), today())
+    return render_template("h5/add_person.html", people=[person_json(p) for p in people])
 
 
 @bp.app_template_filter("zh_date")

@@ -208,7 +208,8 @@ CYCLE_NOTHING = "没有可执行的周期规则"
 # Payment changes export (flows.payments).
 PAYMENT_ACTIONS: dict[str, str] = {"retiree.suspend": "暂停发放", "retiree.resume": "恢复发放",
                                    "retiree.stop": "停止发放"}
-PAYMENT_HEADER = ["变动类型", "姓名", "社保编号", "身份证号", "所属区域", "生效日期", "补发月数", "补发月份", "记录时间"]
+PAYMENT_HEADER = ["变动类型", "姓名", "社保编号", "身份证号", "所属区域", "生效日期", "补发月数", "补发月份", "记录时间",
+                  "多发月数", "多发月份"]
 PAYMENT_SHEET = "待遇变动"
 
 # Dashboard.
@@ -225,13 +226,30 @@ NO_CYCLE = ("尚未设置认证周期", "请先用 flask create-agency 设置本
 REJECT_REASONS = ("和登记照片不是同一人", "不是本人现场拍摄", "画面不清楚请重新认证", "请到社区服务站现场认证")
 # The vision verdict's scores a reviewer can weigh, in the order they matter, with what the number means.
 SCORE_LABELS: dict[str, str] = {
-    "match_distance": "人脸比对距离（越小越像；0.55以下自动通过，0.60以上不是同一人）",
+    "match_score": "人脸比对分数（两个模型合算，越小越像；0.95以下自动通过，1.10以上不是同一人）",
+    "match_template_source": "比上的登记照",
+    "match_review_why": "转人工的原因",
+    "match_distance": "dlib比对距离（越小越像；仅供参考）",
+    "match_sface_cosine": "SFace相似度（越大越像；0.363以上算像）",
     "spoof_live_score": "真人分数（0–1，越大越像真人现场拍摄）",
     "parallax": "转头时的立体感（照片翻拍接近0）",
     "missing_actions": "没有做到的动作",
     "face_fraction": "拍到脸的画面比例",
     "face_luma": "脸部亮度",
     "face_sharpness": "清晰度",
+}
+# Where an enrolled face template came from (storage EnrollmentPhoto.source).
+TEMPLATE_SOURCES: dict[str, str] = {
+    "zip_import": "机构登记照", "console": "机构登记照", "review_approval": "人工审核通过后加入的照片",
+    "onsite": "现场认证时加入的照片", "home_visit": "上门认证时加入的照片", "refresh": "自动认证时更新的照片",
+}
+# Why vision sent a face match to a person (vision.match ``match_review_why`` keys).
+MATCH_REVIEW_WHY: dict[str, str] = {
+    "borderline": "比对分数在临界区", "one_model_only": "只有一个比对模型可用", "missing_sface": "缺少SFace比对",
+    "missing_dlib": "缺少dlib比对", "template_without_sface": "登记照需重新录入",
+    "frame_face_small": "视频里脸太小", "frame_blurred": "视频模糊", "frame_dark": "视频太暗", "frame_bright": "视频太亮",
+    "frame_turned": "视频里脸是侧的", "photo_face_small": "登记照里脸太小", "photo_blurred": "登记照模糊",
+    "photo_dark": "登记照太暗", "photo_bright": "登记照太亮", "photo_turned": "登记照是侧脸",
 }
 # Challenge actions (certification.challenge / vision.liveness.ACTIONS).
 ACTIONS: dict[str, str] = {"blink": "眨眼", "turn_left": "向左转头", "turn_right": "向右转头", "open_mouth": "张嘴",
@@ -532,6 +550,143 @@ def advice_text(codes: Iterable[str]) -> str:
 def refusal_text(code: str) -> str:
     """A FlowError code in words; a domain code the flow passed on (already_bound, bad_check_digit …) too."""
     return REFUSALS.get(code) or MESSAGES.get(code, UNKNOWN_REFUSAL)
+
+
+# --- journeys-agency ---
+# Home visits, death reports, a second person on the same phone (web/pages.py, bot/replies.py).
+
+VISIT_TIMES: dict[str, str] = {
+    "weekday_morning": "工作日上午",
+    "weekday_afternoon": "工作日下午",
+    "weekend": "周末",
+    "any": "什么时间都可以",
+}
+RELATIONS: dict[str, str] = {
+    "child": "子女",
+    "spouse": "配偶",
+    "sibling": "兄弟姐妹",
+    "grandchild": "孙子女",
+    "other_relative": "其他亲属",
+    "neighbour_or_staff": "邻居或社区工作人员",
+}
+REQUEST_STATUS_FOR_USER: dict[str, str] = {
+    "open": "已收到，工作人员会打电话和您约时间",
+    "scheduled": "已安排",
+    "done": "已完成",
+    "cancelled": "已取消",
+    "confirmed": "已核实",
+    "rejected": "核实后不属实",
+}
+REFUSALS.update({
+    "bad_phone": "请输入正确的11位手机号码",
+    "bad_times": "请选择方便的时间",
+    "bad_death_date": "去世日期不对，请核对（不能晚于今天）",
+    "bad_relation": "请选择您和老人的关系",
+    "certificate_type": "照片格式不支持，请拍照上传（JPG 或 PNG）",
+    "certificate_size": "照片太大，请重新拍一张",
+})
+HOME_VISIT_CHAT = ("老人行动不便、不能在手机上认证的，可以预约工作人员上门认证。\n"
+                   "填写联系电话和方便的时间，工作人员会打电话和您约时间。")
+HOME_VISIT_LINK = "点这里预约上门认证"
+DEATH_REPORT_CHAT = ("请节哀。家里老人去世了，请告诉我们去世日期，养老金从下个月起停发，"
+                     "工作人员核实后会联系您。")
+DEATH_REPORT_LINK = "点这里报告老人去世"
+HOME_VISIT_FILED = "已收到您的上门认证预约，工作人员会打电话和您约时间。"
+DEATH_REPORT_FILED = "已收到。工作人员核实后会联系您。请节哀。"
+SHARED_PHONE_ADDED = "已添加 {name}。现在这部手机也可以为 {name} 认证了：点菜单“在线服务 → 资格认证”，请 {name} 本人对着镜头拍摄。"
+
+
+def shared_person_added(name: str) -> str:
+    return SHARED_PHONE_ADDED.format(name=name)
+
+
+def visit_times_text(keys: Iterable[str]) -> str:
+    return "、".join(VISIT_TIMES[k] for k in keys if k in VISIT_TIMES)
+
+# Console users page (console/views/users.py); flows.staff error codes.
+STAFF_ERRORS: dict[str, str] = {
+    "bad_username": "账号只能用3到64位英文字母、数字、点、横线或下划线",
+    "username_taken": "这个账号已经有人用了",
+    "weak_password": "密码至少10位",
+    "bad_role": "请选择角色",
+    "bad_region": "区域不对，请刷新页面后再选",
+    "not_found": "没有找到这个账号",
+    "self_demote": "不能取消自己的管理员角色",
+    "self_disable": "不能停用自己的账号",
+}
+
+# WeChat API error codes, as agency staff should read them (console: campaign results, notices).
+WECHAT_ERROR_WORDS: dict[int, str] = {
+    -1: "微信系统繁忙，稍后会自动重试",
+    40001: "公众号密钥不对或已更换，请联系技术人员",
+    40003: "这个微信用户不存在（可能换了微信号）",
+    40013: "公众号 AppID 配置不对，请联系技术人员",
+    40037: "消息模板不存在或已删除，请联系技术人员",
+    41028: "消息缺少必要内容，请联系技术人员",
+    42001: "访问凭证过期，系统会自动更新后重试",
+    43004: "对方已取消关注公众号，收不到消息，请电话通知",
+    43101: "对方拒绝接收消息，请电话通知",
+    45009: "今天的微信接口调用次数已用完，明天继续",
+    45015: "对方超过48小时没有和公众号互动，不能发客服消息",
+    45047: "客服消息发送太多，暂时不能再发",
+    47003: "消息内容不符合模板要求，请联系技术人员",
+    48001: "公众号没有这个接口权限，请联系技术人员",
+}
+
+
+def wechat_error_text(code, errmsg: str | None = None) -> str:
+    """A WeChat errcode in words staff understand; never the raw "require subscribe rid: …" text."""
+    try:
+        return WECHAT_ERROR_WORDS.get(int(code), "微信没有送达，原因未知，请电话通知")
+    except (TypeError, ValueError):
+        return "微信没有送达，原因未知，请电话通知"
+
+# Menu, chat keywords and roster conflicts (journeys-agency).
+MENU_HOME_VISIT = "预约上门认证"
+KEYWORDS_DEATH = ("去世", "死亡", "过世", "逝世", "病故", "离世", "不在了")
+KEYWORDS_HOME_VISIT = ("上门", "预约上门", "行动不便", "来家里", "到家里")
+ROSTER_CONFLICT_FIELDS = {"phone": "手机号", "address": "地址"}
+ROSTER_CONFLICT_LINE = "第 {line} 行：{name} 的{field}本人已改为 {kept}，名单里是 {in_file}，未覆盖"
+ROSTER_CONFLICTS_NOTE = "，{count} 处本人已改过、未覆盖（见下表）"
+
+# Console words of journeys-agency: confirmations, the cycle in plain words, the call list, users, the demo.
+CONFIRM_MONTH = "{year}年{month}月"
+CYCLE_CONFIRM_TITLE = "确认立即执行认证周期"
+CYCLE_CONFIRM_BUTTON = "确认执行"
+CYCLE_PLAIN_DRY = ("{agency}：如果今天（{day}）执行，将暂停发放 {suspended} 人（从{since}起），"
+                   "将恢复发放 {resumed} 人，预计发微信通知 {notices} 条")
+CYCLE_PLAIN_CALLS = "；另有 {count} 人没有关注公众号，需要电话或上门通知"
+CYCLE_PLAIN_DONE = "{agency}：{day}已暂停发放 {suspended} 人，已恢复发放 {resumed} 人，已发微信通知 {notified} 条。"
+IMPORT_BAD_FILE_DATE = "名单日期格式不对"
+DEATH_CONFIRM_TITLE = "确认停发待遇"
+DEATH_CONFIRM_BUTTON = "确认停发"
+DEATH_CONFIRM_STOP = "{name}（{id_masked}）将停止发放养老金，停发后不能在线恢复。"
+DEATH_CONFIRM_DATES = "去世日期：{died}；从{stop}起停发。"
+DEATH_CONFIRM_OVERPAID = "已多发 {count} 个月（{months}），会列在发放系统导出里，需要追回。"
+DEATH_CONFIRM_NOT_OVERPAID = "没有多发的月份。"
+DEATH_CONFIRM_NO_DATE = "报告里没有去世日期，停发从今天记。"
+DEATH_CONFIRM_NOTE = "核实情况：{note}"
+STAFF_SAVED = "已保存"
+STAFF_CREATED = "已创建账号 {username}"
+STAFF_DISABLE_TITLE = "确认停用账号"
+STAFF_DISABLE_BUTTON = "确认停用"
+STAFF_DISABLE_TEXT = "停用后，{username} 马上不能再登录管理台（已登录的也会退出）。以后可以重新启用。"
+STAFF_DISABLED = "已停用"
+STAFF_ENABLED = "已启用"
+CALL_LIST_HEADER = ["姓名", "身份证号", "手机号", "地址", "所属区域", "为什么要打电话"]
+CALL_LIST_SHEET = "电话通知名单"
+CALL_LIST_UNFOLLOWED = "已取消关注公众号"
+CALL_LIST_NO_WECHAT = "没有绑定微信"
+REVIEW_CLOSED_WITH = "随 {attempt} 一并处理"
+DEMO_AGENCY_NAME = "演示市社会保险事业服务中心"
+DEMO_REGIONS = ("南岗区", "道里区")
+DEMO_NAMES = ("张桂兰", "王建国", "李秀英", "赵德明")
+DEMO_ADDRESS = "{region}演示街1号"
+DEMO_PHOTO = {"kept": "已有照片", "missing": "没有找到照片 {path}", "refused": "照片未通过：{reasons}",
+              "enrolled": "照片已登记"}
+DEMO_AGENCY_LINE = "演示机构：{code}"
+DEMO_ADMIN_NEW = "管理台账号：{username}  密码：{password}"
+DEMO_ADMIN_KEPT = "管理台账号：{username}（已存在，密码未改）"
 
 
 # --- journeys-user ---

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     jsonify,
     redirect,
@@ -14,7 +15,7 @@ from flask import (
 from sqlalchemy import select
 
 from console.auth import require
-from console.views.common import agency_today, services, viewer
+from console.views.common import agency_today, audit_action, services, viewer
 from flows import campaigns, standing
 from flows.cycles import policy_of
 from storage.models import (
@@ -62,6 +63,23 @@ def campaign_preview():
         bounds = standing.bounds_for(policy_of(agency), agency_today())
     return render_template("console/campaign_preview.html", segment=segment, data=data, bounds=bounds,
                            segment_label=campaigns.SEGMENTS[segment["kind"]])
+
+
+@bp.get("/campaigns/call-list.xlsx")
+@require("campaign")
+def campaign_call_list():
+    """The segment's people without a followed WeChat account, with phone numbers, for calling."""
+    segment = _segment_from_form()
+    if segment["kind"] not in campaigns.SEGMENTS:
+        abort(400)
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id)
+        rows = campaigns.call_list(s, services().cipher, agency, segment, agency_today())
+        audit_action(s, "campaign.call_list", target_kind="agency", target_id=agency.id, segment=segment["kind"],
+                     rows=len(rows))
+    return Response(campaigns.call_list_xlsx(rows),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=call-list-{segment['kind']}.xlsx"})
 
 
 @bp.post("/campaigns")

@@ -95,7 +95,7 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 @bp.app_context_processor
 def _inject():
     return {"viewer": g.get("viewer"), "csrf_token": auth.csrf_token, "labels": standing.LABELS,
-            "method_labels": channels.METHOD_LABELS}
+            "method_labels": channels.METHOD_LABELS, "wechat_error": zh.wechat_error_text}
 
 
 @bp.errorhandler(403)

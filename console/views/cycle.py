@@ -44,11 +44,20 @@ def cycle_page():
 @bp.post("/cycle/run")
 @require("cycle")
 def cycle_run():
+    """Irreversible (suspends payments, sends notices): first a confirmation page with the dry run's words."""
+    if request.form.get("confirmed") != "yes":
+        with services().db.session() as s:
+            code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
+        reports = run_cycle(services(), agency_today(), dry_run=True, agency_codes=[code])
+        lines = [reports[0].plain()] if reports else [zh.CYCLE_NOTHING]
+        return render_template("console/confirm.html", title=zh.CYCLE_CONFIRM_TITLE, lines=lines,
+                               action=url_for("console.cycle.cycle_run"), button=zh.CYCLE_CONFIRM_BUTTON,
+                               back=url_for("console.cycle.cycle_page"))
     with services().db.session() as s:
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
         audit_action(s, "cycle.run", target_kind="agency", target_id=viewer().agency_id)
     reports = run_cycle(services(), agency_today(), agency_codes=[code])
-    flash(reports[0].summary() if reports else zh.CYCLE_NOTHING, "ok")
+    flash(reports[0].plain() if reports else zh.CYCLE_NOTHING, "ok")
     return redirect(url_for("console.cycle.cycle_page"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import PurePosixPath
 
@@ -53,7 +54,15 @@ def import_roster():
     if not upload or suffix not in ROSTER_TYPES:
         flash(zh.CHOOSE_ROSTER, "error")
         return redirect(url_for("console.imports.imports"))
-    job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id)
+    file_date = request.form.get("file_date") or None
+    if file_date:
+        try:
+            file_date = dt.date.fromisoformat(file_date).isoformat()
+        except ValueError:
+            flash(zh.IMPORT_BAD_FILE_DATE, "error")
+            return redirect(url_for("console.imports.imports"))
+    job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id,
+                            file_date)
     return redirect(url_for("console.imports.import_status", job_key=job_key))
 
 

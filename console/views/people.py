@@ -19,6 +19,7 @@ from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_
 from console.auth import require
 from console.views.common import ERRORS, agency_today, audit_action, cipher, services, viewer
 from flows import channels, standing
+from flows import people as people_flow
 from flows.cycles import policy_of, retiree_state
 from storage.models import (
     Agency,
@@ -27,7 +28,10 @@ from storage.models import (
     Region,
     Retiree,
 )
+from wechat.qrcode import create_scene_qrcode
 from wording import zh
+
+SHARE_TOKEN_TTL = dt.timedelta(days=30)
 
 bp = Blueprint("people", __name__)
 
@@ -105,6 +109,30 @@ def person_certify(retiree_id: int):
         text += zh.IN_PERSON_NOTE
     flash(text, "ok")
     return redirect(url_for("console.people.person", retiree_id=retiree_id))
+
+
+@bp.post("/people/<int:retiree_id>/consent-qr")
+@require("record")
+def person_consent_qr(retiree_id: int):
+    """The person's own consent QR, to share one phone with a spouse: printed, or shown at the counter.
+
+    Staff hand it to the person themself; scanning it with the shared phone adds them there
+    (flows.people.redeem_share_token). Single use, 30 days.
+    """
+    with services().db.session() as s:
+        retiree = s.get(Retiree, retiree_id)
+        if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
+            abort(404)
+        if retiree.pension_status.value == "stopped":
+            flash(ERRORS["stopped"], "error")
+            return redirect(url_for("console.people.person", retiree_id=retiree_id))
+        token = people_flow.new_binding_token(s, retiree_id, ttl=SHARE_TOKEN_TTL, purpose="share")
+        audit_action(s, "binding.share_qr", target_kind="retiree", target_id=retiree_id)
+        name = retiree.name
+    qr = create_scene_qrcode(services(), f"{people_flow.SHARE_PREFIX}:{token}",
+                             expire_seconds=int(SHARE_TOKEN_TTL.total_seconds()))
+    return render_template("console/consent_qr.html", name=name, qr_url=qr["url"], days=SHARE_TOKEN_TTL.days,
+                           retiree_id=retiree_id)
 
 
 @bp.route("/data-comparison", methods=["GET", "POST"])

@@ -127,7 +127,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
     browser.find("#best-frame")
     assert browser.script("return document.getElementById('best-frame').naturalWidth") > 0
     assert browser.script("return document.getElementById('enrolled-photo').naturalWidth") > 0
-    assert "人脸比对距离" in browser.text()
+    assert "dlib比对距离" in browser.text()
     browser.screenshot(ARTIFACTS / "console-review.png")
     browser.click("#approve-button")
     browser.wait_for_text("已通过")

@@ -25,7 +25,7 @@ def _clip(tmp_path, frames, name="clip.mp4", size=(640, 480), **kw):
 
 
 def _face_found(video, vision_models, vision_config):
-    from vision.pipeline import gather_evidence, _Timer
+    from vision.pipeline import _Timer, gather_evidence
 
     ev = gather_evidence(video, vision_models, vision_config, _Timer(), need_embedding=False)
     return sum(m.face for m in ev.measures) / len(ev.measures)
