@@ -20,10 +20,11 @@ from bot.endpoint import bp as wechat_bp
 from cli.operator import register_cli
 from cli.wechat import register_wechat_cli
 from console.views import bp as console_bp
+from console.views.common import error_page as console_error_page
 from logconfig import configure_logging, request_id
 from settings import Settings, load_settings
 from web import api, login, pages
-from web.errors import register_error_handlers
+from web.errors import register_error_handlers, register_error_pages
 from web.health import bp as health_bp
 
 log = logging.getLogger("lifecert.app")
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api.bp)
 
     app.register_blueprint(console_bp)
+
+    register_error_pages(app, console_error_page)
 
     register_cli(app)
 

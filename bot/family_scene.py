@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.scenes import SceneRejected, on_scene
 from certification.names import mask_name, plain_name
-from flows import FlowError
+from flows import FlowError, clock
 from flows import people as people_flow
 from flows.outbox import enqueue_template
 from storage.models import Binding, BindingKind
@@ -32,7 +30,7 @@ def bind_family(services, openid: str, token: str) -> str:
         raise SceneRejected(refusal_text(exc.code)) from exc
     if own_openid and own_openid != openid:
         enqueue_template(services, own_openid, "family_bound",
-                         {"name": mask_name(name) or zh.NAME_FALLBACK, "family": zh.FAMILY_MEMBER, "at": dt.datetime.now()},
+                         {"name": mask_name(name) or zh.NAME_FALLBACK, "family": zh.FAMILY_MEMBER, "at": clock.local_now()},
                          retiree_id=retiree_id, dedupe_key=f"family-bound:{retiree_id}:{openid}")
     return zh.FAMILY_BOUND_REPLY.format(name=plain_name(name))
 

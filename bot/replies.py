@@ -10,12 +10,18 @@ from __future__ import annotations
 import logging
 import re
 
+from sqlalchemy import select
+
 from bot import accounts, faq
 from bot.scenes import handle_scene
-from flows import outbox
+from certification.names import mask_name
+from flows import clock, outbox
+from flows import people as people_flow
+from storage.models import WeChatUser
 from wechat import menu
 from wechat.oauth import authorize_url
 from wording import zh
+from wording.zh import CERTIFIED_BY, status_line
 
 log = logging.getLogger("lifecert.wechat.replies")
 
@@ -78,14 +84,20 @@ _STATUS = zh.PENSION_STATUS
 
 
 def records_text(services, openid: str) -> str:
-    people = accounts.bound_retirees(services, openid)
+    """The 查询 reply: one clear status per person, in Beijing time, with who did the last certification."""
+    with services.db.session() as db:
+        user = db.scalar(select(WeChatUser).where(WeChatUser.oa_openid == openid))
+        people = people_flow.people_of(db, user, clock.local_today()) if user is not None else []
     if not people:
         return zh.RECORDS_NOT_BOUND
     lines = [zh.RECORDS_HEADER]
     for p in people:
-        last = p["last_certified_on"]
-        when = zh.date_text(last) if last else zh.RECORDS_NONE
-        lines.append(zh.RECORDS_LINE.format(name=p['name'], when=when, status=_STATUS.get(p['pension_status'], '')))
+        status = status_line(p.shown_status, p.due_by, p.valid_until, p.back_pay_months)
+        line = zh.RECORDS_STATUS_LINE.format(name=mask_name(p.name), status=status)
+        if p.last_certified_on:
+            line += zh.RECORDS_LAST_BY.format(when=zh.date_text(p.last_certified_on),
+                                              by=CERTIFIED_BY.get(p.last_by or "", CERTIFIED_BY["self"]))
+        lines.append(line)
     return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", zh.LINK_RECORDS)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from certification import cycle
+from flows import clock
 from flows.campaigns import plan_automatic
 from flows.cycle_run import run_cycle
 from flows.demo import seed_demo
@@ -128,7 +129,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", required=True, help=zh.CLI_AGENCY_NAME_HELP)
     @click.option("--policy", default="harbin", show_default=True,
                   help="a preset (harbin, shijiazhuang) or a JSON file with the cycle policy")
-    def create_agency(code: str, name: str, policy: str) -> None:
+    @click.option("--time-zone", default=None, help="IANA zone its rules and messages use (default Asia/Shanghai)")
+    @click.option("--phone", default=None, help="the number retirees are told to call, e.g. 0451-12333")
+    def create_agency(code: str, name: str, policy: str, time_zone: str | None, phone: str | None) -> None:
         """Create (or update) a pension agency and its certification-cycle policy."""
         presets = {"harbin": cycle.HARBIN, "shijiazhuang": cycle.SHIJIAZHUANG}
         if policy in presets:
@@ -145,6 +148,14 @@ def register_cli(app: Flask) -> None:
                 session.add(agency)
             agency.name = name
             agency.cycle_policy = policy_dict
+            extra = dict(agency.settings or {})
+            if time_zone:
+                if clock.zone_named(time_zone).key != time_zone:
+                    raise click.ClickException(f"unknown time zone {time_zone!r} (use an IANA name like Asia/Shanghai)")
+                extra["time_zone"] = time_zone
+            if phone:
+                extra["phone"] = phone.strip()
+            agency.settings = extra
             session.flush()
             audit.record(session, "cli", "agency.save", target_kind="agency", target_id=agency.id)
         click.echo(zh.CLI_AGENCY_SAVED.format(code=code))
@@ -202,7 +213,7 @@ def register_cli(app: Flask) -> None:
         with db.session() as session:
             agency = _agency(session, agency_code)
             with click.progressbar(length=total, label=zh.ROSTER_IMPORTING, file=click.get_text_stream("stderr")) as bar:  # type: ignore[operator]
-                report = import_roster(session, _cipher(), agency, rows, today=dt.date.today(),
+                report = import_roster(session, _cipher(), agency, rows, today=clock.local_today(clock.zone_of(agency)),
                                        on_row=lambda: bar.update(1),
                                        file_date=file_date.date() if file_date else None)
             audit.record(session, "cli", "roster.import", target_kind="agency", target_id=agency.id,
@@ -235,7 +246,7 @@ def register_cli(app: Flask) -> None:
             job = queues.enqueue(_services(), queues.RUN_CYCLE, dry_run, day)
             click.echo(f"queued job {job.id}")
             return
-        today = dt.date.fromisoformat(day) if day else dt.date.today()
+        today = dt.date.fromisoformat(day) if day else clock.local_today()
         reports = run_cycle(_services(), today, dry_run=dry_run, agency_codes=list(agency_codes) or None)
         for report in reports:
             click.echo((zh.CYCLE_DRY_RUN if dry_run else "") + report.summary())

@@ -32,6 +32,7 @@ from sqlalchemy import case, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from flows import clock as local_clock
 from flows import notify
 from flows.cycles import policy_of
 from flows.standing import DUE, OVERDUE, birthday_filter, bounds_for, code_column, latest_certification, scoped
@@ -158,7 +159,7 @@ def set_status(services, campaign_id: int, action: str, admin_id: int | None = N
         if action == "start":
             values["started_at"] = utcnow()
         if action == "pause":
-            values.update(pause_reason="staff", paused_on=dt.date.today())
+            values.update(pause_reason="staff", paused_on=local_clock.local_today())
         if action == "resume":
             values.update(pause_reason=None, paused_on=None)
         changed = session.execute(update(Campaign).where(Campaign.id == campaign_id,
@@ -209,7 +210,7 @@ def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int 
             agency = session.get(Agency, campaign.agency_id)
             rate, quota = send_limits(agency)
             kind = campaign.template_kind
-            deadline = bounds_for(policy_of(agency), today or dt.date.today()).deadline if kind == "reminder" else None
+            deadline = bounds_for(policy_of(agency), today or local_clock.local_today(local_clock.zone_of(agency))).deadline if kind == "reminder" else None
         interval = 1.0 / rate if rate > 0 else 0.0
         next_at = clock()
         while True:

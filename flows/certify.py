@@ -25,14 +25,16 @@ from sqlalchemy.exc import IntegrityError
 
 from certification.attempts import AttemptPolicy, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
-from flows import FlowError
+from flows import FlowError, clock
 from flows.notify import notify_attempt_result
 from flows.people import check_may_certify, require_consent
 from storage import queues
 from storage.models import (
+    Agency,
     Attempt,
     AttemptStatus,
     Challenge,
+    Retiree,
     WeChatUser,
     new_uuid,
     utcnow,
@@ -57,10 +59,18 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def retiree_agency(session, retiree_id: int) -> int | None:
+    """The agency id of a retiree (None for an unknown id; the binding check refuses it next)."""
+    return session.scalar(select(Retiree.agency_id).where(Retiree.id == retiree_id))
+
+
 def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPolicy) -> None:
     """The attempt limits (per day, one at a time, not while under review): at the challenge and again at submit,
-    so challenges fetched side by side cannot add up to more attempts than the day allows."""
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    so challenges fetched side by side cannot add up to more attempts than the day allows. The day is the
+    agency's: the daily limit resets at local midnight."""
+    agency_id = retiree_agency(session, retiree_id)
+    zone = clock.zone_of(session.get(Agency, agency_id) if agency_id is not None else None)
+    day_start = clock.day_start(zone, clock.local_today(zone, now))
     rows = session.execute(
         select(Attempt.status, Attempt.verdict, Attempt.created_at)
         .where(Attempt.retiree_id == retiree_id)
@@ -80,7 +90,10 @@ def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.date
     """Issue a challenge for ``retiree_id``, after checking who asks and the attempt limits."""
     now = now or utcnow()
     with services.db.session() as session:
-        retiree = check_may_certify(session, wechat_user_id, retiree_id, now.date())
+        agency_id = retiree_agency(session, retiree_id)
+        zone = clock.zone_of(session.get(Agency, agency_id) if agency_id is not None else None)
+        local_day = clock.local_today(zone, now)
+        retiree = check_may_certify(session, wechat_user_id, retiree_id, local_day)
         require_consent(session, wechat_user_id, retiree.id)
         _check_limits(session, retiree.id, now, policy)
         spec = new_challenge(now, rng or random.SystemRandom(), secrets.token_hex(16))

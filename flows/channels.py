@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, validate_id_number
+from flows import clock
 from flows.cycles import apply_pass, policy_of
 from flows.face_templates import enrol_image
 from flows.requests import overpaid_months, payment_stop_month
@@ -71,7 +72,7 @@ def record_certification(session: Session, retiree: Retiree, method: str, certif
     (``photo`` + ``services``): it becomes an extra face template when it passes the
     enrollment checks (flows.face_templates; the agency photo stays the anchor).
     """
-    today = today or dt.date.today()
+    today = today or clock.agency_today(session, retiree.agency_id)
     if method not in METHOD_LABELS or method in ("face", "manual_review"):
         raise ChannelError("bad_method")
     if certified_on > today:
@@ -176,7 +177,7 @@ def handle_request(session: Session, request_id: int, action: str, admin_id: int
                    region_ids: list[int] | None, when: dt.date | None = None, note: str | None = None,
                    today: dt.date | None = None) -> ServiceRequest:
     """schedule / done / cancel a home visit; confirm / reject a death report."""
-    today = today or dt.date.today()
+    today = today or clock.agency_today(session, agency_id)
     request = session.get(ServiceRequest, request_id)
     retiree = session.get(Retiree, request.retiree_id) if request else None
     if not in_scope(retiree, agency_id, region_ids):

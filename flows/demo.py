@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 from certification import cycle
 from certification.idnumber import mask_id_number, validate_id_number
 from certification.phone import mask_phone
+from flows import clock
 from flows.photos import enroll as default_enroll
 from flows.ports import Services
 from storage import audit
@@ -84,7 +85,7 @@ class DemoReport:
 def seed_demo(services: Services, faces_dir: Path, admin_password: str,
               enroll: Callable = default_enroll, today: dt.date | None = None) -> DemoReport:
     """Create the demo agency, people, photos and admin if missing; return what a newcomer needs to log in."""
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     report = DemoReport(AGENCY_CODE, ADMIN_USERNAME, None, [])
     with services.db.session() as s:
         agency = s.scalar(select(Agency).where(Agency.code == AGENCY_CODE))

@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
-from flows import photos, progress
+from flows import clock, photos, progress
 from flows.photos import Enrollment, reason_words
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
@@ -273,7 +273,8 @@ def _roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id:
 
             with services.db.session() as session:
                 agency = session.get(Agency, agency_id)
-                report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick,
+                report = import_roster(session, cipher, agency, rows, today=clock.local_today(clock.zone_of(agency)),
+                                       on_row=tick,
                                        file_date=dt.date.fromisoformat(file_date) if file_date else None)
                 audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
                              target_id=agency_id, created=report.created, updated=report.updated,
@@ -318,7 +319,7 @@ def _photo_job(services, job_key: str, upload_key: str, agency_id: int, admin_id
 
     try:
         data = services.objects.get_bytes(upload_key)
-        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, dt.date.today(), tick)
+        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, clock.local_today(), tick)
     except zipfile.BadZipFile:
         progress.update(redis, job_key, state="failed", message=zh.PHOTO_BAD_ZIP)
         return {"error": "bad_zip"}

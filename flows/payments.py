@@ -15,7 +15,8 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditLog, Region, Retiree
+from flows import clock
+from storage.models import Agency, AuditLog, Region, Retiree
 from wording import zh
 
 ACTIONS = zh.PAYMENT_ACTIONS
@@ -36,10 +37,12 @@ def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.da
                     scope: list[int] | None = None) -> list[list]:
     """Rows (HEADER order) of changes recorded from ``start`` to ``end`` inclusive, oldest first.
 
-    ``scope``: region ids the viewer may see (None: the whole agency).
+    ``scope``: region ids the viewer may see (None: the whole agency). The days are the agency's
+    (Beijing time): a change at 00:30 on the 1st belongs to the 1st.
     """
-    since = dt.datetime.combine(start, dt.time(0), tzinfo=dt.timezone.utc)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone.utc)
+    zone = clock.zone_of(session.get(Agency, agency_id))
+    since = clock.day_start(zone, start)
+    until = clock.day_start(zone, end + dt.timedelta(days=1))
     entries = session.execute(select(AuditLog.action, AuditLog.target_id, AuditLog.detail, AuditLog.at).where(
         AuditLog.action.in_(list(ACTIONS)), AuditLog.target_kind == "retiree", AuditLog.at >= since,
         AuditLog.at < until).order_by(AuditLog.id)).all()
@@ -66,7 +69,7 @@ def payment_changes(session: Session, agency_id: int, start: dt.date, end: dt.da
             effective = detail.get("effective_on", "")
             overpaid = list(detail.get("overpaid_months") or [])  # paid after death: to recover
         rows.append([ACTIONS[action], retiree.name, retiree.ss_number or "", retiree.id_number_masked, region or "",
-                     effective, len(months), ",".join(months), at.strftime("%Y-%m-%d %H:%M"),
+                     effective, len(months), ",".join(months), clock.local_now(zone, at).strftime("%Y-%m-%d %H:%M"),
                      len(overpaid), ",".join(overpaid)])
     return rows
 

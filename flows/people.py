@@ -24,9 +24,12 @@ from flows.cycles import policy_of, retiree_state
 from storage import audit
 from storage.models import (
     Agency,
+    Attempt,
+    AttemptStatus,
     Binding,
     BindingKind,
     BindingToken,
+    Certification,
     Consent,
     EnrollmentPhoto,
     Notification,
@@ -426,6 +429,23 @@ class PersonView:
     status: str  # certification.cycle.StatusCode value
     due_by: dt.date | None
     last_certified_on: dt.date | None
+    # journeys-user: one clear status per person
+    under_review: bool = False  # an attempt waits for staff: 审核中, no 开始认证
+    valid_until: dt.date | None = None  # certified: the next cycle's deadline
+    back_pay_months: int = 0  # suspended: months paid back after a pass today
+    last_by: str | None = None  # who did the latest certification (see certified_by)
+
+    @property
+    def shown_status(self) -> str:
+        """The one status the user reads: "review" overrides due/overdue/suspended while staff look."""
+        if self.under_review and self.status in ("due", "overdue", "suspended"):
+            return "review"
+        return self.status
+
+    @property
+    def may_start(self) -> bool:
+        """Whether to offer 开始认证: something is due, nothing waits for staff."""
+        return self.shown_status in ("due", "overdue", "suspended")
 
 
 def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[PersonView]:
@@ -440,9 +460,56 @@ def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[Person
         policy = policy_of(session.get(Agency, retiree.agency_id))
         state = retiree_state(session, retiree, policy)
         status = cycle.status_of(state, policy, today)
+        valid_until = (cycle.deadline_for(policy, status.cycle_year + 1)
+                       if status.code is cycle.StatusCode.CERTIFIED else None)
+        back_pay = 0
+        if status.code is cycle.StatusCode.SUSPENDED:
+            back_pay = cycle.payment_effect_of_pass(state, policy, today).back_pay_months
+        history = history_of(session, retiree.id, limit=1)
         people.append(PersonView(retiree.id, binding_row.id, binding_row.kind.value, retiree.name,
-                                 status.code.value, status.due_by, state.last_certified_on))
+                                 status.code.value, status.due_by, state.last_certified_on,
+                                 under_review=under_review(session, retiree.id), valid_until=valid_until,
+                                 back_pay_months=back_pay, last_by=history[0].by if history else None))
     return people
+
+
+def under_review(session: Session, retiree_id: int) -> bool:
+    """Whether an attempt of the retiree waits for a reviewer (a decision moves it out of ``review``)."""
+    return session.scalar(select(Attempt.id).where(Attempt.retiree_id == retiree_id,
+                                                   Attempt.status == AttemptStatus.review).limit(1)) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class CertificationLine:
+    """One line of 认证记录: the day, how, and who did it (self / family / staff / data)."""
+
+    certified_on: dt.date
+    method: str  # storage.models.CertificationMethod value
+    by: str  # wording.zh.CERTIFIED_BY key
+
+
+STAFF_METHODS = {"on_site", "home_visit", "by_mail", "manual_review"}
+
+
+def certified_by(session: Session, row: Certification) -> str:
+    """Who did a certification: "self", "family", "staff" or "data" (a data comparison)."""
+    method = row.method.value
+    if method == "data_comparison":
+        return "data"
+    if method in STAFF_METHODS or row.by_admin_id is not None:
+        return "staff"
+    if row.by_wechat_user_id is None:
+        return "self"
+    kind = session.scalar(select(Binding.kind).where(Binding.wechat_user_id == row.by_wechat_user_id,
+                                                     Binding.retiree_id == row.retiree_id)
+                          .order_by(Binding.id.desc()).limit(1))
+    return "family" if kind == BindingKind.family else "staff" if kind == BindingKind.staff else "self"
+
+
+def history_of(session: Session, retiree_id: int, limit: int = 10) -> list[CertificationLine]:
+    rows = session.scalars(select(Certification).where(Certification.retiree_id == retiree_id)
+                           .order_by(Certification.certified_on.desc(), Certification.id.desc()).limit(limit))
+    return [CertificationLine(r.certified_on, r.method.value, certified_by(session, r)) for r in rows]
 
 
 # --- a second person on the same phone ------------------------------------------------

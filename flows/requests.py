@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
-from flows import FlowError
+from flows import FlowError, clock
 from storage import audit
 from storage.models import Binding, PensionStatus, Retiree, ServiceRequest, WeChatUser
 
@@ -104,7 +104,7 @@ def report_death(session: Session, wechat_user: WeChatUser, retiree_id: int, not
     details: dict = {}
     if died_on is not None:
         retiree = session.get(Retiree, retiree_id)
-        if died_on > (today or dt.date.today()) or (retiree is not None and died_on < retiree.birth_date):
+        if died_on > (today or clock.local_today()) or (retiree is not None and died_on < retiree.birth_date):
             raise FlowError("bad_death_date")
         details["died_on"] = died_on
     if relation is not None:

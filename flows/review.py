@@ -20,7 +20,7 @@ import logging
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from flows import notify, retention
+from flows import clock, notify, retention
 from flows.cycles import apply_pass
 from flows.face_templates import enrol_image
 from storage import audit
@@ -147,8 +147,8 @@ def _recorder_openid(session: Session, attempt: Attempt) -> str | None:
 def approve(services, attempt_id: str, admin_id: int, agency_id: int, region_ids: list[int] | None,
             note: str = "", today: dt.date | None = None):
     """Certify by manual review; returns the PassEffect (resume month and back pay, if suspended)."""
-    today = today or dt.date.today()
     with services.db.session() as session:
+        today = today or clock.agency_today(session, agency_id)
         attempt, retiree, _photo = load(session, attempt_id, agency_id, region_ids)
         if retiree.pension_status == PensionStatus.stopped:
             raise ReviewError("stopped")

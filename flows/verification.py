@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 import vision
 from certification.attempts import AttemptPolicy, needs_review
-from flows import FlowError
+from flows import FlowError, clock
 from flows.certify import FINISHED, recent_verdicts
 from flows.cycles import apply_pass
 from flows.face_templates import active_templates, refresh_after_pass
@@ -25,6 +25,7 @@ from flows.notify import notify_attempt_result
 from flows.people import check_may_certify, confirm_self_by_face, require_consent
 from flows.ports import Services
 from storage.models import (
+    Agency,
     Attempt,
     AttemptStatus,
     Certification,
@@ -60,7 +61,7 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
     mark_running(services, attempt_id)
     if work.reused:
         log.warning("video submitted before", extra={"attempt_id": attempt_id})
-        return record_verdict(services, attempt_id, REUSED_VIDEO, now=dt.datetime.now(dt.timezone.utc))
+        return record_verdict(services, attempt_id, REUSED_VIDEO, now=clock.now_utc())
     started = time.perf_counter()
     with services.objects.local_copy(work.video_key) as path:
         verdict = vision.analyze_video(path, challenge=work.actions, templates=work.templates,
@@ -68,7 +69,7 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
     name_matched_template(verdict, work)
     log.info("vision done", extra={"attempt_id": attempt_id, "verdict": verdict.verdict,
                                    "reasons": verdict.reasons, "seconds": round(time.perf_counter() - started, 3)})
-    return record_verdict(services, attempt_id, verdict, now=dt.datetime.now(dt.timezone.utc))
+    return record_verdict(services, attempt_id, verdict, now=clock.now_utc())
 
 
 class VerificationWork:
@@ -169,13 +170,15 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         elif verdict.verdict == "pass":
             attempt.status = AttemptStatus.passed
             retiree = session.get(Retiree, attempt.retiree_id)
+            # A pass at 00:30 Beijing time on 1 January counts for the new year: the agency's day.
+            local_day = clock.local_today(clock.zone_of(session.get(Agency, retiree.agency_id)), now)
             certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
-                                          certified_on=now.date(), by_wechat_user_id=attempt.wechat_user_id,
+                                          certified_on=local_day, by_wechat_user_id=attempt.wechat_user_id,
                                           attempt_id=attempt.id)
             session.add(certification)
-            effect = apply_pass(session, retiree, certification, now.date())
+            effect = apply_pass(session, retiree, certification, local_day)
             refresh_after_pass(session, retiree.id, attempt.scores, getattr(verdict, "best_frame_template", None),
-                               best_key, None, attempt.id, now.date())
+                               best_key, None, attempt.id, local_day)
             if attempt.wechat_user_id:
                 # A live face matched the enrolled photo at the pass threshold: that proves a claim of "self".
                 confirm_self_by_face(session, attempt.wechat_user_id, retiree.id, attempt.id)
@@ -192,7 +195,7 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         status = attempt.status.value
         openid, retiree_id = _notify_target(session, attempt)
         session.flush()
-        notify_attempt_result(services, session, attempt_id, openid, retiree_id, status, effect)
+        notify_attempt_result(services, session, attempt_id, openid, retiree_id, status, effect, at=now)
     return status
 
 

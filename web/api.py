@@ -19,6 +19,7 @@ from flask import (
 from flows import FlowError
 from flows import certify as certify_flow
 from flows import people as people_flow
+from flows import result as result_flow
 from storage.models import Attempt, WeChatUser
 from web import schemas
 from web.login import (
@@ -135,4 +136,5 @@ def api_attempt(attempt_id: str):
         attempt = db.get(Attempt, attempt_id)
         if attempt is None or attempt.wechat_user_id != g.user_id:
             return refusal(FlowError("attempt_unknown"), 404)
-        return jsonify(attempt_json(attempt))
+        view = result_flow.result_of(db, attempt, current_services().settings.wechat.hotline)
+        return jsonify(attempt_json(attempt, view))

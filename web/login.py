@@ -23,7 +23,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from flows import FlowError
+from flows import FlowError, clock
 from flows import people as people_flow
 from flows.ports import Services
 from storage.models import WeChatUser
@@ -56,7 +56,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Today for the rules a page applies: Beijing time (the default agency zone), never the server's."""
+    return clock.local_today()
 
 
 def _version_of(user_id: int) -> int | None:

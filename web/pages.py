@@ -22,13 +22,15 @@ from flask import (
 )
 from sqlalchemy import select
 
+from certification.idnumber import IdNumberProblem, normalize_id_number, suspect_positions
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
-from flows import FlowError
+from flows import FlowError, clock
 from flows import people as people_flow
 from flows import requests as requests_flow
+from flows import result as result_flow
 from flows.roster import note_self_change
 from storage import audit
-from storage.models import Binding, BindingKind, Certification, Retiree, WeChatUser
+from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
 from web import schemas
 from web.login import (
     current_cipher,
@@ -39,12 +41,13 @@ from web.login import (
     page_login_required,
     today,
 )
-from web.presenters import METHOD_WORDS, person_json
+from web.presenters import history_json, person_json
 from wechat.qrcode import create_scene_qrcode
 from wording import zh
-from wording.zh import SELF_PENDING_HINT, refusal_text
+from wording.zh import CAMERA_HELP, RESULT_BUTTONS, SELF_PENDING_HINT, refusal_text
 
 log = logging.getLogger("lifecert.web.pages")
+ID_PROBLEMS = {p.value for p in IdNumberProblem}
 bp = Blueprint("h5", __name__, template_folder="templates", static_folder="static", static_url_path="/h5/static")
 
 
@@ -68,7 +71,12 @@ def link_self_page():
     if code == "rate_limited":
         return render_template("h5/message.html", title=zh.PAGE_RATE_LIMITED, text=text), 429
     if code:
-        return render_template("h5/message.html", title=zh.PAGE_LINK_FAILED, text=text, back="/h5/certify"), 400
+        # keep what was typed and mark the characters to look at, instead of an empty form
+        typed_name, typed = request.form.get("name", ""), normalize_id_number(request.form.get("id_number", ""))
+        marks = set(suspect_positions(typed, code, today()))
+        return render_template("h5/home.html", people=[], consented=False, link_error=text, typed_name=typed_name,
+                               typed_id=typed, id_chars=[(ch, i in marks) for i, ch in enumerate(typed)],
+                               id_field_error=code in ID_PROBLEMS), 400
     return redirect(url_for("h5.certify_home"))
 
 
@@ -113,8 +121,51 @@ def record_page(retiree_id: int):
                                    back="/h5/certify"), 403
         if not people_flow.has_consent(db, g.user_id, retiree_id=retiree_id):
             return redirect(url_for("h5.certify_home"))
+        shown = next((p for p in people_flow.people_of(db, current_user(db), today()) if p.retiree_id == retiree_id),
+                     None)
+        if shown is not None and not shown.may_start:  # already certified, or staff are reviewing
+            return render_template("h5/message.html", title=zh.PAGE_NOTHING_TO_DO,
+                                   text=zh.status_line(shown.shown_status, shown.due_by, shown.valid_until,
+                                                       shown.back_pay_months), back="/h5/certify")
         name = retiree.name
-    return render_template("h5/record.html", retiree_id=retiree_id, name=name)
+        phone = result_flow.agency_phone(db.get(Agency, retiree.agency_id), current_services().settings.wechat.hotline)
+    return render_template("h5/record.html", retiree_id=retiree_id, name=name, phone=phone, buttons=RESULT_BUTTONS,
+                           home_visit_url=f"{result_flow.HOME_VISIT_PATH}?retiree_id={retiree_id}")
+
+
+@bp.get("/h5/result/<attempt_id>")
+@page_login_required
+def result_page(attempt_id: str):
+    """The result of one attempt (linked from the template message): one reason, one action, big buttons."""
+    with current_services().db.session() as db:
+        attempt = db.get(Attempt, attempt_id)
+        if attempt is None or not _may_see(db, attempt):
+            abort(404)
+        view = result_flow.result_of(db, attempt, current_services().settings.wechat.hotline)
+    return render_template("h5/result.html", view=view, buttons=RESULT_BUTTONS)
+
+
+def _may_see(db, attempt: Attempt) -> bool:
+    """The recorder, or anyone still bound to the person, may read an attempt's result."""
+    if attempt.wechat_user_id == g.user_id:
+        return True
+    return db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id,
+                                              Binding.retiree_id == attempt.retiree_id,
+                                              Binding.revoked_at.is_(None)).limit(1)) is not None
+
+
+@bp.get("/h5/camera-help")
+@page_login_required
+def camera_help_page():
+    """Camera denied: how to allow it in WeChat, and the ways to certify without a camera."""
+    retiree_id = request.args.get("retiree_id", type=int)
+    with current_services().db.session() as db:
+        retiree = db.get(Retiree, retiree_id) if retiree_id else None
+        agency = db.get(Agency, retiree.agency_id) if retiree else None
+        phone = result_flow.agency_phone(agency, current_services().settings.wechat.hotline)
+    return render_template("h5/camera_help.html", phone=phone, retiree_id=retiree_id,
+                           home_visit_url=f"{result_flow.HOME_VISIT_PATH}?retiree_id={retiree_id or ''}",
+                           buttons=RESULT_BUTTONS, words=CAMERA_HELP)
 
 
 @bp.get("/h5/records")
@@ -122,14 +173,9 @@ def record_page(retiree_id: int):
 def records_page():
     with current_services().db.session() as db:
         people = people_flow.people_of(db, current_user(db), today())
-        history = {}
-        for p in people:
-            if p.kind == "self_pending":
-                continue  # an unproven claim sees no history of the record
-            rows = db.scalars(select(Certification).where(Certification.retiree_id == p.retiree_id)
-                              .order_by(Certification.certified_on.desc()).limit(10))
-            history[p.retiree_id] = [{"date": c.certified_on, "method": METHOD_WORDS.get(c.method.value, c.method.value)}
-                                     for c in rows]
+        # an unproven claim of "self" sees no history of the record
+        history = {p.retiree_id: [history_json(line) for line in people_flow.history_of(db, p.retiree_id)]
+                   for p in people if p.kind != "self_pending"}
     return render_template("h5/records.html", people=[person_json(p) for p in people], history=history)
 
 
@@ -149,7 +195,7 @@ def family_page():
                         if b.kind == BindingKind.family and b.created_via not in people_flow.SHARED_PHONE_VIA],
                 "shared": [{"binding_id": b.id, "name": r.name} for b, r in mine
                            if b.kind == BindingKind.family and b.created_via in people_flow.SHARED_PHONE_VIA],
-                "proxies": [{"binding_id": b.id, "since": b.created_at.date()} for b in proxies]}
+                "proxies": [{"binding_id": b.id, "since": clock.local_date_of(b.created_at)} for b in proxies]}
     return render_template("h5/family.html", **rows)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     Response,
@@ -17,7 +15,7 @@ from flask import (
 from sqlalchemy import select
 
 from console.auth import require
-from console.views.common import audit_action, services, viewer
+from console.views.common import agency_today, audit_action, services, viewer
 from flows import campaigns, standing
 from flows.cycles import policy_of
 from storage.models import (
@@ -62,8 +60,8 @@ def campaign_preview():
         abort(400)
     with services().db.session() as s:
         agency = s.get(Agency, viewer().agency_id)
-        data = campaigns.preview(s, agency, segment, dt.date.today())
-        bounds = standing.bounds_for(policy_of(agency), dt.date.today())
+        data = campaigns.preview(s, agency, segment, agency_today())
+        bounds = standing.bounds_for(policy_of(agency), agency_today())
     return render_template("console/campaign_preview.html", segment=segment, data=data, bounds=bounds,
                            segment_label=campaigns.SEGMENTS[segment["kind"]])
 
@@ -77,7 +75,7 @@ def campaign_call_list():
         abort(400)
     with services().db.session() as s:
         agency = s.get(Agency, viewer().agency_id)
-        rows = campaigns.call_list(s, services().cipher, agency, segment, dt.date.today())
+        rows = campaigns.call_list(s, services().cipher, agency, segment, agency_today())
         audit_action(s, "campaign.call_list", target_kind="agency", target_id=agency.id, segment=segment["kind"],
                      rows=len(rows))
     return Response(campaigns.call_list_xlsx(rows),
@@ -94,7 +92,7 @@ def campaign_create():
     name = request.form.get("name", "").strip() or campaigns.SEGMENTS[segment["kind"]]
     with services().db.session() as s:
         agency = s.get(Agency, viewer().agency_id)
-        campaign = campaigns.plan(s, agency, name, segment, dt.date.today(), admin_id=viewer().id)
+        campaign = campaigns.plan(s, agency, name, segment, agency_today(), admin_id=viewer().id)
         cid = campaign.id
     if request.form.get("start") == "1":
         campaigns.set_status(services(), cid, "start", viewer().id)

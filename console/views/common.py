@@ -17,9 +17,10 @@ from flask import (
 )
 
 from console import auth
-from flows import channels, standing
+from flows import channels, clock, standing
 from flows.ports import Services
 from storage import audit
+from storage.models import Agency
 from storage.personal_data import FieldCipher
 from wording import zh
 
@@ -42,6 +43,12 @@ def cipher() -> FieldCipher:
 
 def viewer() -> auth.Viewer:
     return g.viewer
+
+
+def agency_today():
+    """Today in the viewer's agency's time zone (Beijing time unless the agency says otherwise)."""
+    with services().db.session() as s:
+        return clock.agency_today(s, viewer().agency_id if g.get("viewer") else None)
 
 
 def audit_action(session, action: str, **detail) -> None:
@@ -76,6 +83,17 @@ def _no_cache(response):
     return response
 
 
+@bp.app_template_filter("local_time")
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) moment in the viewer's agency's zone, for the console's tables."""
+    if not value:
+        return ""
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id) if g.get("viewer") else None
+        zone = clock.zone_of(agency)
+    return clock.local_now(zone, value).strftime(fmt)
+
+
 @bp.app_context_processor
 def _inject():
     return {"viewer": g.get("viewer"), "csrf_token": auth.csrf_token, "labels": standing.LABELS,
@@ -85,5 +103,10 @@ def _inject():
 @bp.errorhandler(403)
 def _forbidden(_exc):
     return render_template("console/message.html", title=zh.FORBIDDEN[0], text=zh.FORBIDDEN[1]), 403
+
+
+def error_page(status: int, title: str, text: str):
+    """The console's error page (the app's error handler calls it for /console/ paths)."""
+    return render_template("console/message.html", title=title, text=text, home=True), status
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from console.auth import require
-from console.views.common import ERRORS, audit_action, cipher, services, viewer
+from console.views.common import ERRORS, agency_today, audit_action, cipher, services, viewer
 from flows import FlowError, channels, standing
 from flows import people as people_flow
 from flows.cycles import policy_of, retiree_state
@@ -55,7 +55,7 @@ def people():
             if len(q) >= 15 and q[:17].isdigit():
                 shown_q = mask_id_number(q) if len(q) == 18 else ""
                 try:
-                    number = validate_id_number(q, today=dt.date.today()).number
+                    number = validate_id_number(q, today=agency_today()).number
                     query = query.where(Retiree.id_number_index == cipher().blind_index(number, b"id_number"))
                 except InvalidIdNumber:
                     query = query.where(Retiree.id == -1)
@@ -75,7 +75,7 @@ def person(retiree_id: int):
             abort(404)
         agency = s.get(Agency, retiree.agency_id)
         policy = policy_of(agency)
-        code = standing.code_of(retiree_state(s, retiree, policy), policy, dt.date.today())
+        code = standing.code_of(retiree_state(s, retiree, policy), policy, agency_today())
         certs = list(s.scalars(select(Certification).where(Certification.retiree_id == retiree.id)
                                .order_by(Certification.certified_on.desc()).limit(20)))
         photo = s.scalar(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree.id,
@@ -85,7 +85,7 @@ def person(retiree_id: int):
                                                       Binding.revoked_at.is_(None)).order_by(Binding.id)))
         audit_action(s, "people.view", target_kind="retiree", target_id=retiree.id)
     return render_template("console/person.html", retiree=retiree, code=code, certs=certs, photo=photo, region=region,
-                           staff_methods=channels.STAFF_METHODS, today=dt.date.today(), selves=selves)
+                           staff_methods=channels.STAFF_METHODS, today=agency_today(), selves=selves)
 
 
 # --- identity: confirm a self claim, recover a taken record (issue 11) --------------------
@@ -124,7 +124,7 @@ def recover(retiree_id: int):
 @require("record")
 def person_certify(retiree_id: int):
     try:
-        day = dt.date.fromisoformat(request.form.get("certified_on") or dt.date.today().isoformat())
+        day = dt.date.fromisoformat(request.form.get("certified_on") or agency_today().isoformat())
     except ValueError:
         flash(zh.BAD_DATE_FORMAT, "error")
         return redirect(url_for("console.people.person", retiree_id=retiree_id))
@@ -178,9 +178,9 @@ def data_comparison():
     if request.method == "POST":
         upload = request.files.get("file")
         try:
-            day = dt.date.fromisoformat(request.form.get("certified_on") or dt.date.today().isoformat())
+            day = dt.date.fromisoformat(request.form.get("certified_on") or agency_today().isoformat())
         except ValueError:
-            day = dt.date.today()
+            day = agency_today()
         if not upload:
             flash(zh.CHOOSE_CSV, "error")
         else:
@@ -191,6 +191,6 @@ def data_comparison():
                                                              day, viewer().id)
                 except channels.ChannelError as exc:
                     flash(ERRORS.get(exc.code, exc.code), "error")
-    return render_template("console/data_comparison.html", report=report, today=dt.date.today())
+    return render_template("console/data_comparison.html", report=report, today=agency_today())
 
 

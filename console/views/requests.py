@@ -15,7 +15,7 @@ from flask import (
 )
 
 from console.auth import require
-from console.views.common import ERRORS, services, viewer
+from console.views.common import ERRORS, agency_today, services, viewer
 from flows import channels
 from flows.requests import overpaid_months, payment_stop_month
 from storage.models import (
@@ -36,7 +36,7 @@ def requests_page():
     with services().db.session() as s:
         visits = channels.requests_list(s, viewer().agency_id, viewer().scope, "home_visit")
         deaths = channels.requests_list(s, viewer().agency_id, viewer().scope, "death_report", ("open",))
-    return render_template("console/requests.html", visits=visits, deaths=deaths, today=dt.date.today(),
+    return render_template("console/requests.html", visits=visits, deaths=deaths, today=agency_today(),
                            status_labels=channels.REQUEST_STATUS_LABELS, relations=RELATIONS,
                            visit_times=VISIT_TIMES)
 
@@ -57,7 +57,7 @@ def _death_confirmation(request_id: int):
         if req.died_on:
             stop = payment_stop_month(req.died_on)
             suspended = retiree.suspended_since if retiree.pension_status.value == "suspended" else None
-            over = overpaid_months(req.died_on, dt.date.today(), suspended)
+            over = overpaid_months(req.died_on, agency_today(), suspended)
             lines.append(zh.DEATH_CONFIRM_DATES.format(died=zh.date_text(req.died_on),
                                                        stop=zh.CONFIRM_MONTH.format(year=stop.year, month=stop.month)))
             lines.append(zh.DEATH_CONFIRM_OVERPAID.format(count=len(over), months="、".join(_zh_month(m) for m in over))

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, update
 
-from flows import campaigns
+from flows import campaigns, clock
 from storage.models import (
     Agency,
     AuditLog,
@@ -19,7 +19,7 @@ from storage.models import (
 )
 from tests.console.conftest import make_id, post
 
-TODAY = dt.date.today()
+TODAY = clock.local_today()
 
 
 def populate(world, n=12):

@@ -8,12 +8,12 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from flows import FlowError
+from flows import FlowError, clock
 from flows.requests import report_death, request_home_visit
 from storage.models import Certification, PensionStatus, Retiree, ServiceRequest, WeChatUser
 from tests.console.conftest import login, make_id, post
 
-TODAY = dt.date.today()
+TODAY = clock.local_today()
 
 
 def test_staff_record_an_on_site_certification_once(client, world):

@@ -8,6 +8,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from flows import clock
 from flows.cycle_run import run_cycle
 from storage.models import AuditLog, Certification, CertificationMethod, Notification, PensionStatus, Retiree
 from tests.console.conftest import make_id, post
@@ -60,7 +61,7 @@ def test_run_suspends_resumes_notifies_and_is_idempotent(world):
 def test_payment_export_lists_changes_with_back_pay(as_admin, world):
     _lapsed, _fine, _late = setup_people(world)
     run_cycle(world.services, DAY, agency_codes=["harbin"])
-    today = dt.date.today().isoformat()
+    today = clock.local_today().isoformat()  # the export's days are Beijing days (issue 12)
     csv_text = as_admin.get("/console/exports/payments.csv", query_string={"from": today, "to": today}).data.decode("utf-8-sig")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("变动类型,姓名,社保编号")

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from flows import clock
 from storage.models import (
     Attempt,
     AttemptStatus,
@@ -37,7 +38,7 @@ def review_attempt(world, name="王芳", region="南岗区", **retiree_values) -
 
 
 def test_approve_resumes_a_suspended_pension_and_tells_the_user(client, world):
-    today = dt.date.today()
+    today = clock.local_today()
     since = (today.replace(day=1) - dt.timedelta(days=40)).replace(day=1)
     rid, attempt_id = review_attempt(world, pension_status=PensionStatus.suspended, suspended_since=since)
     login(client, "reviewer1")
@@ -86,6 +87,15 @@ def test_reviewer_sees_only_their_regions(client, world):
     assert client.get(f"/console/review/{attempt_id}").status_code == 404
     assert post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve"}).status_code == 404
     assert client.get(f"/console/media/frame/{attempt_id}").status_code == 404
+
+
+def test_the_review_queue_shows_beijing_time(client, world):
+    rid, attempt_id = review_attempt(world, name="李梅")
+    with world.services.db.session() as s:  # 23:59 UTC on 31 December is 07:59 on 1 January in Beijing
+        s.get(Attempt, attempt_id).created_at = dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.timezone.utc)
+    login(client, "reviewer1")
+    assert "2027-01-01 07:59" in client.get("/console/review").get_data(as_text=True)
+    assert "2027-01-01 07:59" in client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
 
 
 def test_one_decision_per_person_closes_all_their_open_attempts_and_keeps_machine_statistics(client, world):
