@@ -444,8 +444,9 @@ class PersonView:
 
     @property
     def may_start(self) -> bool:
-        """Whether to offer 开始认证: something is due, nothing waits for staff."""
-        return self.shown_status in ("due", "overdue", "suspended")
+        """Whether to offer 开始认证: something is due, nothing waits for staff — or a claim of "self" that
+        proves itself by a recording whose face matches the enrolled photo (security, issue 11)."""
+        return self.shown_status in ("due", "overdue", "suspended", "pending")
 
 
 def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[PersonView]:

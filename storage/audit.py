@@ -40,10 +40,12 @@ def entry_digest(prev_hash: str | None, entry: AuditLog) -> str:
 
 
 def record(session: Session, actor_kind: str, action: str, *, actor_id: str | int | None = None,
-           target_kind: str | None = None, target_id: str | int | None = None, **detail) -> AuditLog:
+           target_kind: str | None = None, target_id: str | int | None = None, at: dt.datetime | None = None,
+           **detail) -> AuditLog:
+    """Append one entry, chained to the last; ``at`` (default now) is fixed before the hash, never changed after."""
     rid = request_id.get()
     entry = AuditLog(
-        at=utcnow(),
+        at=at or utcnow(),
         actor_kind=actor_kind,
         actor_id=None if actor_id is None else str(actor_id),
         action=action,

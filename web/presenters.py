@@ -27,7 +27,7 @@ def person_json(p: people_flow.PersonView) -> dict:
             # a self claim not yet proven by a face match (flows.people.link_self) shows no status of the record
             "status_text": (zh.SELF_PENDING_TEXT if p.kind == "self_pending"
                             else status_line(shown, p.due_by, p.valid_until, p.back_pay_months)),
-            "may_start": p.may_start and p.kind != "self_pending", "under_review": p.under_review,
+            "may_start": p.may_start, "under_review": p.under_review,  # a pending claim proves itself by recording
             "due_by": p.due_by.isoformat() if p.due_by else None,
             "valid_until": p.valid_until.isoformat() if p.valid_until else None,
             "back_pay_months": p.back_pay_months,

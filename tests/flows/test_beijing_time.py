@@ -104,9 +104,9 @@ def test_the_payment_export_counts_beijing_days_and_shows_beijing_times(world):
     from storage import audit
 
     with world.services.db.session() as s:  # 00:30 Beijing on 1 January = 16:30 UTC on 31 December
-        entry = audit.record(s, "system", "retiree.resume", target_kind="retiree", target_id=world.suspended_id,
-                             resume_month="2027-02-01", back_pay_months=1)
-        entry.at = beijing(2027, 1, 1, 0, 30)  # the log is append-only: the time is set before the insert
+        audit.record(s, "system", "retiree.resume", target_kind="retiree", target_id=world.suspended_id,
+                             resume_month="2027-02-01", back_pay_months=1,
+                             at=beijing(2027, 1, 1, 0, 30))  # append-only and chained: the time is set before the hash
     with world.services.db.session() as s:
         january = payment_changes(s, world.agency_id, dt.date(2027, 1, 1), dt.date(2027, 1, 31))
         december = payment_changes(s, world.agency_id, dt.date(2026, 12, 1), dt.date(2026, 12, 31))

@@ -76,7 +76,7 @@ def browser():
 def as_user(browser, site, user_id: int) -> None:
     app, base = site
     browser.open(base + "/healthz")
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"wx_user_id": user_id})
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"wx_user_id": user_id, "wx_ver": 0})
     browser.add_cookie(app.config.get("SESSION_COOKIE_NAME", "session"), cookie)
 
 

@@ -28,6 +28,7 @@ def login(app, user_id: int):
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["wx_user_id"] = user_id
+        sess["wx_ver"] = 0  # a fresh user's session version (web/login.py: sessions can be ended)
     return client
 
 

@@ -17,6 +17,7 @@ from tests.flows.test_certify import tiny_mp4  # noqa: F401 - fixture
 def _login(client, user_id: int) -> None:
     with client.session_transaction() as sess:
         sess["wx_user_id"] = user_id
+        sess["wx_ver"] = 0  # a fresh user's session version (web/login.py: sessions can be ended)
 
 
 class _GatedStream(io.RawIOBase):
