@@ -24,6 +24,8 @@ from typing import Any, Iterator, Sequence
 import cv2
 import numpy as np
 
+from vision.binding import ADVICE as BINDING_ADVICE
+from vision.binding import BindingConfig, judge_binding
 from vision.config import VisionConfig
 from vision.detect import FaceBox
 from vision.embedding import distance, template_from
@@ -31,6 +33,7 @@ from vision.landmarks import FrameMeasure, measure
 from vision.liveness import ACTIONS, Series, check_order, detect_actions, parallax
 from vision.models import VisionModels, load_models
 from vision.quality import luma_and_sharpness
+from vision.timeline import Timeline
 from vision.video import DecodedVideo, VideoRejected, load_video
 
 log = logging.getLogger("lifecert.vision")
@@ -52,6 +55,7 @@ ADVICE: dict[str, tuple[str, ...]] = {
     "no_template": ("wait_for_review",),
     "model_unavailable": ("wait_for_review",),
 }
+ADVICE.update(BINDING_ADVICE)  # issue 15: light, windows, earlier uploads (vision/binding.py)
 
 #: Reasons whose presence alone makes the verdict at most "review" (never "fail").
 REVIEW_REASONS = frozenset({"model_unavailable", "match_uncertain", "no_template"})
@@ -69,6 +73,9 @@ class Verdict:
     cpu_timings: dict[str, float] = field(default_factory=dict)
     challenge: list[str] = field(default_factory=list)
     video: dict[str, Any] = field(default_factory=dict)
+    #: Content fingerprint of this clip (vision.fingerprint), when the challenge was a
+    #: Timeline: stored with the upload and passed back as an earlier fingerprint.
+    fingerprint: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record (no image bytes)."""
@@ -303,18 +310,26 @@ def _validate_challenge(challenge: Sequence[str]) -> list[str]:
 
 def analyze_video(
     video: str | os.PathLike | bytes,
-    challenge: Sequence[str],
+    challenge: Sequence[str] | Timeline,
     templates: Sequence[bytes | np.ndarray] = (),
     config: VisionConfig | None = None,
     models: VisionModels | None = None,
+    earlier_fingerprints: Sequence[bytes] = (),
+    binding: BindingConfig | None = None,
 ) -> Verdict:
     """Decide whether a live person did ``challenge`` in order and is the enrolled person.
 
     ``video`` is a path or the uploaded bytes; ``templates`` are enrollment templates
-    (512 bytes each, or arrays). Raises ValueError only for programming errors (unknown
-    action, malformed template); everything about the video ends in a Verdict."""
+    (512 bytes each, or arrays). ``challenge`` is a list of actions (order only) or a
+    ``Timeline`` (issue 15: each action in its own window, the light sequence reflected by
+    the face, and no footage of ``earlier_fingerprints``, the same person's earlier
+    uploads). Raises ValueError only for programming errors (unknown action, malformed
+    template); everything about the video ends in a Verdict."""
     config = config or VisionConfig()
-    ch = _validate_challenge(challenge)
+    timeline = challenge if isinstance(challenge, Timeline) else None
+    if timeline is not None:
+        timeline.validate()
+    ch = _validate_challenge(timeline.actions if timeline is not None else challenge)
     tmpl = [template_from(t) for t in templates]
     timer = _Timer()
     t_all_w, t_all_c = time.perf_counter(), time.process_time()
@@ -326,6 +341,7 @@ def analyze_video(
     scores: dict[str, Any] = {}
     video_info: dict[str, Any] = {}
     best_jpeg: bytes | None = None
+    fp_bytes: list[bytes] = []
 
     def finish() -> Verdict:
         timer.wall["total"] = time.perf_counter() - t_all_w
@@ -357,6 +373,7 @@ def analyze_video(
             cpu_timings=dict(timer.cpu),
             challenge=ch,
             video=video_info,
+            fingerprint=fp_bytes[0] if fp_bytes else None,
         )
         log.info(
             "vision verdict=%s reasons=%s challenge=%s total=%.2fs",
@@ -391,6 +408,12 @@ def analyze_video(
 
     with timer.stage("judge"):
         _judge(ev, ch, tmpl, config, models, reasons, scores)
+    if timeline is not None:
+        with timer.stage("binding"):
+            fp = judge_binding(ev, timeline, earlier_fingerprints, reasons, scores, binding)
+            if fp is not None:
+                fp_bytes.append(fp.to_bytes())
+    with timer.stage("judge"):
         if ev.best_pos is not None:
             rgb = decoded.frames[ev.best_pos].rgb
             ok, buf = cv2.imencode(
