@@ -187,15 +187,14 @@ def plan_flashes(
     if n_max is None:
         n_max = max(10, int(span / 1.5), n_min)
     n = int(rng.integers(n_min, n_max + 1))
-    while n > 1 and n * (on_s[1] + min_gap_s) > span:
+    # a short recording gets shorter flashes before it gets fewer of them
+    while n > 1 and (span - (n + 1) * min_gap_s) / n < on_s[0]:
         n -= 1
     if n < 1 or span < on_s[0] + 2 * min_gap_s:
         return ()
-    durs = rng.uniform(on_s[0], on_s[1], size=n)
-    free = span - durs.sum() - (n + 1) * min_gap_s
-    if free < 0:
-        durs *= (span - (n + 1) * min_gap_s) / durs.sum()
-        free = 0.0
+    hi = min(on_s[1], (span - (n + 1) * min_gap_s) / n)
+    durs = rng.uniform(on_s[0], max(on_s[0], hi), size=n)
+    free = max(0.0, span - durs.sum() - (n + 1) * min_gap_s)
     gaps = min_gap_s + free * rng.dirichlet(np.ones(n + 1))
     flashes = []
     t = start_s
