@@ -12,9 +12,16 @@ import uuid
 
 from flask import Flask, g, request
 
+import bot.family_scene  # noqa: F401 - registers the family-binding QR scene with the bot
+from bootstrap import Services, build_services
+from bot.endpoint import bp as wechat_bp
+from cli.operator import register_cli
+from cli.wechat import register_wechat_cli
+from console.views import bp as console_bp
 from logconfig import configure_logging, request_id
 from settings import Settings, load_settings
-from storage.services import Services, build_services
+from web import api, login, pages
+from web.health import bp as health_bp
 
 log = logging.getLogger("lifecert.app")
 
@@ -51,28 +58,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if token is not None:
             request_id.reset(token)
 
-    from web.health import bp as health_bp
-
     app.register_blueprint(health_bp)
-
-    from wechat.endpoint import bp as wechat_bp
 
     app.register_blueprint(wechat_bp)
 
-    import web.scenes  # noqa: F401 - registers the family-binding QR scene with the bot
-    from web.h5 import bp as h5_bp
 
-    app.register_blueprint(h5_bp)
-
-    from console.views import bp as console_bp
+    app.register_blueprint(login.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
 
     app.register_blueprint(console_bp)
 
-    from console.cli import register_cli
-
     register_cli(app)
-
-    from wechat.cli import register_wechat_cli
 
     register_wechat_cli(app)
     return app

@@ -20,7 +20,11 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlparse
+
+from vision.config import VisionConfig
+from wechat.config import DEV_TEMPLATE_IDS, WeChatSettings
 
 PREFIX = "LIFECERT_"
 REPO_ROOT = Path(__file__).resolve().parent
@@ -28,37 +32,6 @@ REPO_ROOT = Path(__file__).resolve().parent
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
-
-
-@dataclasses.dataclass(frozen=True)
-class WeChatSettings:
-    app_id: str = "wx_lifecert_dev"
-    app_secret: str = "dev-app-secret"
-    token: str = "dev-token"
-    encoding_aes_key: str = ""  # 43 characters; empty = plaintext mode
-    # Where wechatpy's calls to https://api.weixin.qq.com go. Empty in production;
-    # the fake WeChat's address in tests and embedded demos.
-    api_base_url: str = ""
-    mini_app_id: str = "wx_lifecert_mini"
-    mini_app_secret: str = "dev-mini-secret"
-    public_base_url: str = "http://127.0.0.1:5000"  # where WeChat sends users (OAuth redirect)
-    # Template ids chosen in the MP admin, by our message kind (wechat/templates.py).
-    template_ids: dict = dataclasses.field(default_factory=lambda: dict(DEV_TEMPLATE_IDS))
-    # How long /wechat may think before it answers "success" and sends the answer later
-    # as a customer-service message; WeChat gives up after 5 seconds.
-    reply_budget_s: float = 4.0
-    timestamp_window_s: int = 300  # a signed request older or newer than this is refused
-    hotline: str = "12333"  # said in 联系我们 and in failure advice
-
-
-# Development template ids; production sets LIFECERT_WECHAT_TEMPLATE_IDS="kind=id,...".
-DEV_TEMPLATE_IDS = {
-    "cert_result": "dev_tpl_cert_result",
-    "reminder": "dev_tpl_reminder",
-    "suspension": "dev_tpl_suspension",
-    "resumption": "dev_tpl_resumption",
-    "family_bound": "dev_tpl_family_bound",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,8 +59,6 @@ class Settings:
 
     def vision_config(self):
         """The :class:`vision.VisionConfig` every worker, command and test judges with."""
-        from vision.config import VisionConfig
-
         return VisionConfig(models_dir=self.vision_models_dir).with_overrides(**self.vision_overrides)
 
     @property
@@ -108,6 +79,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     problems: list[str] = []
 
+    @overload
+    def get(name: str, default: str) -> str: ...
+    @overload
+    def get(name: str, default: None = None) -> str | None: ...
     def get(name: str, default: str | None = None) -> str | None:
         value = env.get(PREFIX + name)
         return value if value not in (None, "") else default
@@ -252,8 +227,6 @@ def _vision_overrides(env: Mapping[str, str], problems: list[str]) -> dict:
     """Parse LIFECERT_VISION_* (other than MODELS_DIR) by the type of the VisionConfig field they name,
     plus the runtime choice: DETECTOR_RUNTIME / ANTISPOOF_RUNTIME (onnx | paddle),
     PADDLE_MODULES_DIR, PADDLE_DETECTOR_MODULE, PADDLE_ANTISPOOF_MODULES (comma-separated)."""
-    from vision.config import VisionConfig
-
     types = {f.name: f.type for f in dataclasses.fields(VisionConfig)}
     overrides: dict = {}
     for name, raw in env.items():

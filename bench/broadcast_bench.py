@@ -8,10 +8,10 @@ What is timed:
 
 * seed: 1.1 M retirees born this month (0.1 M of them certified this cycle), each bound to a WeChat user —
   set-up, not part of the target;
-* plan: console.campaigns.plan for the "due this month" segment — the real SQL (latest certification,
+* plan: flows.campaigns.plan for the "due this month" segment — the real SQL (latest certification,
   standing CASE, birthday month, preferred openid) as one INSERT … SELECT; target ≤ 60 s;
-* send: console.campaigns.dispatch in a child process at ``--rate`` messages/s through the test stand-in
-  of wechat.sender (a Notification row per message, unique on its dedupe key) whose "WeChat" counts
+* send: flows.campaigns.dispatch in a child process at ``--rate`` messages/s through the test stand-in
+  of flows.outbox (a Notification row per message, unique on its dedupe key) whose "WeChat" counts
   deliveries per openid in Redis; SIGKILL after half of ``--send``, a fresh dispatcher after the lease
   lapses, a staff pause once ``--send`` are out. Every handed-over recipient must have exactly one
   Notification and one delivery.
@@ -45,10 +45,10 @@ def _settings(workdir: Path, redis_url: str, database_url: str | None):
 
 
 def _install_fake_wechat():
-    """wechat.sender's test stand-in, plus a fake WeChat that counts deliveries per openid."""
+    """flows.outbox's test stand-in, plus a fake WeChat that counts deliveries per openid."""
+    import flows.outbox
     from tests.console import fake_sender
 
-    fake_sender.install()
     record = fake_sender.enqueue_template
 
     def enqueue_template(services, openid, kind, fields, **kwargs):
@@ -57,7 +57,7 @@ def _install_fake_wechat():
             services.redis.hincrby(DELIVERED, openid, 1)
         return nid
 
-    fake_sender.enqueue_template = enqueue_template
+    flows.outbox.enqueue_template = enqueue_template
 
 
 def seed(db, total: int, certified: int) -> None:
@@ -98,8 +98,8 @@ def seed(db, total: int, certified: int) -> None:
 
 def child(workdir: str, redis_url: str, database_url: str, campaign_id: int, lease: int) -> None:
     """A dispatcher process (the rq job's body), to be killed."""
-    from console import campaigns
-    from storage.services import build_services
+    from bootstrap import build_services
+    from flows import campaigns
 
     campaigns.LOCK_LEASE_S = lease
     _install_fake_wechat()
@@ -124,10 +124,10 @@ def main() -> None:
     import redis as redis_lib
     from sqlalchemy import func, select
 
-    from console import campaigns
+    from bootstrap import build_services
+    from flows import campaigns
     from storage.db import upgrade
     from storage.models import Agency, Campaign, CampaignRecipient, Notification
-    from storage.services import build_services
     from tests.servers import start_redis
 
     workdir = Path(tempfile.mkdtemp(prefix="lifecert-bench-"))

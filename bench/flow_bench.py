@@ -74,13 +74,13 @@ def main() -> int:
     import vision
     from app import create_app
     from certification.cycle import HARBIN
+    from fakewechat.server import FakeWeChat, config_from_settings
     from flows import people
     from settings import load_settings
     from storage.db import upgrade
     from storage.models import Agency, Binding, BindingKind, Challenge, EnrollmentPhoto, Retiree
     from storage.personal_data import FieldCipher
     from tests.servers import free_port, start_redis
-    from wechat.fake.server import FakeWeChat, config_from_settings
 
     tmp = Path(tempfile.mkdtemp(prefix="lifecert-flowbench-"))
     redis = start_redis(tmp / "redis")

@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from vision import VisionConfig, analyze_video, load_models  # noqa: E402
 from vision.clipmaker import make_selfie_clip  # noqa: E402
-from vision.enroll import embed_face_image  # noqa: E402
 from vision.embedding import template_to_bytes  # noqa: E402
+from vision.enroll import embed_face_image  # noqa: E402
 
 
 def rss_mib() -> float:

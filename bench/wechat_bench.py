@@ -35,7 +35,7 @@ def write_requests(path: Path, kind: str, count: int, first_msgid: int) -> None:
     """Signed pushes, one per line. The timestamp is now: they are valid for the 300 s window."""
     from wechatpy.crypto import WeChatCrypto
 
-    from wechat.fake.phone import build_xml
+    from fakewechat.phone import build_xml
     from wechat.signing import sign
 
     ts, nonce = str(int(time.time())), "4242"

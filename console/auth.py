@@ -148,7 +148,7 @@ def require(permission: str) -> Callable:
         def wrapped(*args, **kwargs):
             viewer: Viewer | None = g.get("viewer")
             if viewer is None:
-                return redirect(url_for("console.login", next=request.path))
+                return redirect(url_for("console.login.login", next=request.path))
             if not viewer.can(permission):
                 abort(403)
             return view(*args, **kwargs)

@@ -10,25 +10,25 @@ yields at most one certification however often its job runs.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import logging
 import random
 import secrets
-from typing import BinaryIO
+from typing import IO
 
+from rq import Retry
 from sqlalchemy import select, update
 
 from certification.attempts import AttemptPolicy, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
 from flows import FlowError
 from flows.people import check_may_certify, require_consent
+from storage import queues
 from storage.models import (
     Attempt,
     AttemptStatus,
     Challenge,
-    Retiree,
     new_uuid,
     utcnow,
 )
@@ -85,7 +85,7 @@ def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.date
 class _HashingLimitedReader:
     """Wraps the request stream: hashes what passes and stops past the size limit."""
 
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
         self.stream, self.limit = stream, limit
         self.size = 0
         self.sha256 = hashlib.sha256()
@@ -107,7 +107,7 @@ def _looks_like_video(head: bytes) -> bool:
     return head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3"
 
 
-def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: BinaryIO, content_type: str,
+def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[bytes], content_type: str,
                    length: int | None = None, now: dt.datetime | None = None) -> Attempt:
     """Stream a recording into the object store and create its attempt.
 
@@ -172,14 +172,8 @@ def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | No
 
 
 def enqueue_verification(services, attempt_id: str) -> None:
-    from rq import Retry
-
-    from jobs.queues import VIDEOS, queue
-
-    queue(services, VIDEOS).enqueue(
-        "jobs.verify.verify_attempt", attempt_id, job_id=f"verify-{attempt_id}", job_timeout=300,
-        result_ttl=3600, failure_ttl=7 * 86400, retry=Retry(max=2, interval=[5, 30]),
-    )
+    queues.enqueue(services, queues.VERIFY_ATTEMPT, attempt_id, job_id=f"verify-{attempt_id}",
+                   failure_ttl=7 * 86400, retry=Retry(max=2, interval=[5, 30]))
 
 
 def recover_stuck_attempts(services, now: dt.datetime | None = None,
@@ -190,8 +184,8 @@ def recover_stuck_attempts(services, now: dt.datetime | None = None,
     ``older_than`` and its job is not alive in Redis. Safe to run any time: the job
     is idempotent.
     """
-    from rq.job import Job, JobStatus
     from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
 
     now = now or utcnow()
     requeued = []
@@ -227,133 +221,3 @@ def recent_verdicts(session, retiree_id: int) -> list[str]:
     return list(session.scalars(
         select(Attempt.verdict).where(Attempt.retiree_id == retiree_id, Attempt.verdict.is_not(None))
         .order_by(Attempt.finished_at.desc()).limit(10)))
-
-
-class VerificationWork:
-    """What the job needs, read in one short transaction."""
-
-    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool) -> None:
-        self.video_key, self.actions, self.templates = video_key, actions, templates
-        self.reused = reused  # the very same bytes were submitted before: a replay, not a recording
-
-
-@dataclasses.dataclass
-class RefusedVideo:
-    """A verdict reached without looking at faces (same shape as vision's Verdict)."""
-
-    verdict: str
-    reasons: list
-    advice: list
-    scores: dict = dataclasses.field(default_factory=dict)
-    models: dict = dataclasses.field(default_factory=dict)
-    timings: dict = dataclasses.field(default_factory=dict)
-    best_frame_jpeg: bytes | None = None
-
-
-REUSED_VIDEO = RefusedVideo("fail", ["video_reused"], ["try_again"])
-
-
-def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
-    """None when the attempt is already finished (a re-run of a completed job)."""
-    from storage.models import EnrollmentPhoto
-
-    with services.db.session() as session:
-        attempt = session.get(Attempt, attempt_id)
-        if attempt is None:
-            raise FlowError("attempt_unknown")
-        if attempt.status in FINISHED:
-            return None
-        challenge = session.get(Challenge, attempt.challenge_id)
-        templates = list(session.scalars(
-            select(EnrollmentPhoto.template).where(EnrollmentPhoto.retiree_id == attempt.retiree_id,
-                                                   EnrollmentPhoto.active.is_(True),
-                                                   EnrollmentPhoto.template.is_not(None))))
-        reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
-                                                         Attempt.id != attempt.id).limit(1)) is not None
-        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused)
-
-
-def mark_running(services, attempt_id: str) -> None:
-    with services.db.session() as session:
-        session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(
-            [AttemptStatus.queued, AttemptStatus.running, AttemptStatus.error])).values(
-            status=AttemptStatus.running, started_at=utcnow()))
-
-
-def record_verdict(services, attempt_id: str, verdict, now: dt.datetime,
-                   policy: AttemptPolicy = AttemptPolicy()) -> str:
-    """Write the verdict, and on a pass the certification, in one transaction; then notify.
-
-    Returns the attempt's final status. Running twice records once: a finished
-    attempt is left alone, and ``certification.attempt_id`` is unique.
-    """
-    from certification.attempts import needs_review
-    from flows.cycles import apply_pass
-    from storage.models import Certification, CertificationMethod
-
-    best_key = None
-    if getattr(verdict, "best_frame_jpeg", None):
-        best_key = f"frames/{now:%Y/%m}/{attempt_id}.jpg"
-        try:
-            services.objects.put_bytes(best_key, verdict.best_frame_jpeg, "image/jpeg")
-        except ObjectStoreError:
-            best_key = None  # the verdict matters more than the picture
-    with services.db.session() as session:
-        attempt = session.get(Attempt, attempt_id, with_for_update=True)
-        if attempt.status in FINISHED:
-            return attempt.status.value
-        attempt.verdict = verdict.verdict
-        attempt.reasons = list(verdict.reasons)
-        attempt.advice = list(verdict.advice)
-        attempt.scores = dict(verdict.scores)
-        attempt.model_versions = dict(verdict.models)
-        attempt.timings = dict(verdict.timings)
-        attempt.best_frame_key = best_key
-        attempt.finished_at = now
-        effect = None
-        if verdict.verdict == "pass":
-            attempt.status = AttemptStatus.passed
-            retiree = session.get(Retiree, attempt.retiree_id)
-            certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
-                                          certified_on=now.date(), by_wechat_user_id=attempt.wechat_user_id,
-                                          attempt_id=attempt.id)
-            session.add(certification)
-            effect = apply_pass(session, retiree, certification, now.date())
-        elif verdict.verdict == "review":
-            attempt.status = AttemptStatus.review
-        else:
-            attempt.status = AttemptStatus.failed
-            session.flush()
-            if needs_review(recent_verdicts(session, attempt.retiree_id), policy):
-                attempt.status = AttemptStatus.review
-                attempt.reasons = [*attempt.reasons, "repeated_failures"]
-        if attempt.status == AttemptStatus.review:
-            attempt.video_key = _hold_for_review(services, attempt.video_key)
-        status = attempt.status.value
-        openid, retiree_id = _notify_target(session, attempt)
-    from flows.notify import notify_attempt_result
-
-    notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect)
-    return status
-
-
-def _hold_for_review(services, key: str) -> str:
-    """Copy a video a reviewer needs out of reach of the retention rule; keep the raw key on failure."""
-    from storage.objects import HELD_PREFIX, VIDEO_PREFIX
-
-    if not key or not key.startswith(VIDEO_PREFIX):
-        return key
-    held = HELD_PREFIX + key[len(VIDEO_PREFIX):]
-    try:
-        services.objects.copy(key, held)
-    except ObjectStoreError:
-        log.warning("could not hold video for review", extra={"key": key})
-        return key
-    return held
-
-
-def _notify_target(session, attempt: Attempt) -> tuple[str | None, int]:
-    from storage.models import WeChatUser
-
-    user = session.get(WeChatUser, attempt.wechat_user_id) if attempt.wechat_user_id else None
-    return (user.oa_openid if user else None), attempt.retiree_id

@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from flows.campaigns import dispatch, plan_automatic, watchdog
+from flows.cycle_run import run_cycle as run
+from flows.imports import run_photo_job, run_roster_job
 from jobs.context import get_services as services
 from jobs.context import use_services  # noqa: F401 - tests and workers hand theirs in here too
 
@@ -17,27 +20,19 @@ log = logging.getLogger("lifecert.console")
 
 
 def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
-    from console.imports import run_roster_job
-
     return run_roster_job(services(), job_key, upload_key, suffix, agency_id, admin_id)
 
 
 def import_photos(job_key: str, upload_key: str, agency_id: int, admin_id: int) -> dict:
-    from console.imports import run_photo_job
-
     return run_photo_job(services(), job_key, upload_key, agency_id, admin_id)
 
 
 def dispatch_campaign(campaign_id: int) -> str:
-    from console.campaigns import dispatch
-
     return dispatch(services(), campaign_id)
 
 
 def run_cycle(dry_run: bool = False, day: str | None = None) -> list[str]:
     """The daily run: the cycle rules, then the automatic reminders. Safe to repeat."""
-    from console.campaigns import plan_automatic
-    from console.cycle_run import run_cycle as run
 
     today = dt.date.fromisoformat(day) if day else dt.date.today()
     reports = run(services(), today, dry_run=dry_run)
@@ -50,6 +45,4 @@ def run_cycle(dry_run: bool = False, day: str | None = None) -> list[str]:
 
 def tick() -> list[int]:
     """Every minute: restart dead campaign dispatchers, lift yesterday's quota pauses."""
-    from console.campaigns import watchdog
-
     return watchdog(services())

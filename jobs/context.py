@@ -1,35 +1,32 @@
-"""What a job runs against: the process's Services and rq queues.
+"""What a job runs against: the Services of this worker process.
 
-A worker process builds its Services from the environment once; a test or the
-``wechat-worker`` command hands in the ones it already has with :func:`use_services`.
+rq calls job functions with their queued arguments only, so a worker process needs
+one place to find its Services: built from the environment on the first job (the
+composition root, bootstrap.py), or handed in by a test or the in-process
+``wechat-worker`` command with :func:`use_services`. This is the only such holder.
 """
 
 from __future__ import annotations
 
 import redis
 
-_services = None
+from bootstrap import Services, build_services
+from settings import load_settings
+from storage.redis_conn import resolve_url
+
+_process: dict[str, Services] = {}
 
 
-def use_services(services) -> None:
-    global _services
-    _services = services
+def use_services(services: Services) -> None:
+    _process["services"] = services
 
 
-def get_services():
-    global _services
-    if _services is None:
-        from settings import load_settings
-        from storage.services import build_services
-
-        _services = build_services(load_settings())
-    return _services
+def get_services() -> Services:
+    if "services" not in _process:
+        _process["services"] = build_services(load_settings())
+    return _process["services"]
 
 
-
-
-def worker_connection(services) -> redis.Redis:
+def worker_connection(services: Services) -> redis.Redis:
     """A connection without the short socket timeout: a worker blocks on the queue for minutes."""
-    from storage.redis_conn import resolve_url
-
     return redis.Redis.from_url(resolve_url(services.settings.redis_url))

@@ -8,7 +8,7 @@ from rq import cron
 
 from jobs.console import run_cycle, tick
 from jobs.maintenance import apply_video_retention, recover_attempts
-from jobs.queues import DEFAULT
+from storage.queues import DEFAULT
 
 cron.register(recover_attempts, DEFAULT, interval=60, job_timeout=120, name="recover-attempts")
 cron.register(apply_video_retention, DEFAULT, cron="30 3 * * *", job_timeout=3600, name="video-retention")

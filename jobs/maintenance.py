@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import logging
 
+from flows.certify import recover_stuck_attempts
 from jobs.context import get_services
+from storage.objects import VIDEO_PREFIX
 
 log = logging.getLogger("lifecert.jobs.maintenance")
 
 
 def recover_attempts() -> list[str]:
     """Re-queue certification attempts a dead worker or a Redis restart left behind."""
-    from flows.certify import recover_stuck_attempts
-
     return recover_stuck_attempts(get_services())
 
 
 def apply_video_retention() -> int:
     """Delete raw videos past the retention period (the folder store; MinIO has a lifecycle rule)."""
-    from storage.objects import VIDEO_PREFIX
-
     services = get_services()
     removed = services.objects.apply_retention(VIDEO_PREFIX, services.settings.video_retention_days)
     log.info("video retention applied", extra={"removed": removed})

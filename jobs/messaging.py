@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from flows.outbox import deliver, resume_sending
 from jobs.context import get_services
 
 
 def send_notification(notification_id: int) -> str:
-    """Send one Notification row (see wechat.sender.deliver); returns its new status."""
-    from wechat.sender import deliver
-
+    """Send one Notification row (see flows.outbox.deliver); returns its new status."""
     return deliver(get_services(), notification_id)
 
 
 def resume_paused() -> int:
     """Scheduled for when a 45009 pause ends: put the waiting messages back on the queue."""
-    from wechat.sender import resume_sending
-
     return resume_sending(get_services())

@@ -44,7 +44,7 @@ def main() -> int:
 
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db-upgrade"], cwd=REPO, env=env, check=True)
 
-    from jobs.queues import ALL
+    from storage.queues import ALL
 
     children = [
         # SimpleWorker: no fork per job, so the face models stay loaded between videos.

@@ -6,8 +6,6 @@ import datetime as dt
 import shutil
 import subprocess
 
-import pytest
-
 from tests.conftest import REPO
 
 

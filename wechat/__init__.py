@@ -11,8 +11,8 @@ Try it by hand (embedded mode, a local redis-server on 6399)::
     # open http://127.0.0.1:8099/_fake/ : create a user, 关注, click the menu, send 帮助
 
 For the rest of the product:
-    wechat.sender.enqueue_template / enqueue_text   queue a message (recorded as a Notification)
-    wechat.scenes.on_scene / create_scene_qrcode    what scanning one of our QR codes does
+    flows.outbox.enqueue_template / enqueue_text   queue a message (recorded as a Notification)
+    bot.scenes.on_scene / create_scene_qrcode    what scanning one of our QR codes does
     wechat.oauth.authorize_url / exchange_code      web-page OAuth for the H5 pages
     wechat.client.make_client                       the wechatpy client (shared token)
 """

@@ -10,16 +10,14 @@ rewritten: the code path is the same either way.
 
 from __future__ import annotations
 
-import threading
-
 import requests
 from requests.adapters import HTTPAdapter
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.oauth import WeChatOAuth
 
-from settings import WeChatSettings
 from wechat import token as token_store
+from wechat.config import WeChatSettings
 
 WECHAT_HOSTS = ("https://api.weixin.qq.com", "https://mp.weixin.qq.com", "https://open.weixin.qq.com")
 TOKEN_ERRORS = (40001, 40014, 42001)
@@ -96,22 +94,6 @@ class LifecertWeChatClient(WeChatClient):
                     token_store.drop_token(self._redis, self.appid, token)
                     continue
                 raise
-
-
-_clients: dict[tuple, LifecertWeChatClient] = {}
-_clients_lock = threading.Lock()
-
-
-def make_client(services) -> LifecertWeChatClient:
-    """The official-account API client for this process (one per settings; it is thread-safe enough:
-    a requests session plus a token read from Redis per call)."""
-    wx = services.settings.wechat
-    key = (wx.app_id, wx.api_base_url, id(services))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = LifecertWeChatClient(wx, services.redis)
-        return client
 
 
 def make_oauth(settings: WeChatSettings, redirect_uri: str, scope: str = "snsapi_base", state: str = "") -> WeChatOAuth:

@@ -7,7 +7,7 @@ top-level name at most 16 bytes, a sub-button name at most 40 bytes (UTF-8, so
 
 from __future__ import annotations
 
-from settings import WeChatSettings
+from wechat.config import WeChatSettings
 from wechat.oauth import authorize_url
 
 # CLICK keys; wechat/replies.py answers each.
@@ -80,11 +80,9 @@ def problems(menu: dict) -> list[str]:
 
 def push_menu(services) -> dict:
     """Validate, then ``menu/create``. Raises ValueError before calling WeChat if the menu is invalid."""
-    from wechat.client import make_client
-
     menu = build_menu(services.settings.wechat)
     found = problems(menu)
     if found:
         raise ValueError("menu is invalid: " + "; ".join(found))
-    make_client(services).menu.create(menu)
+    services.wechat.menu.create(menu)
     return menu

@@ -10,8 +10,8 @@ from __future__ import annotations
 import requests
 from wechatpy.exceptions import WeChatClientException
 
-from settings import WeChatSettings
 from wechat.client import TIMEOUT_S, point_session
+from wechat.config import WeChatSettings
 
 JSCODE2SESSION = "https://api.weixin.qq.com/sns/jscode2session"
 

@@ -11,8 +11,8 @@ from urllib.parse import quote, urljoin
 
 from wechatpy.exceptions import WeChatOAuthException
 
-from settings import WeChatSettings
 from wechat.client import make_oauth
+from wechat.config import WeChatSettings
 
 AUTHORIZE = "https://open.weixin.qq.com/connect/oauth2/authorize"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from web.wording import REASONS
+from wording.zh import REASONS
 
 MAX_FIELD_CHARS = 20
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import sys
 
 import pytest
 from sqlalchemy import select
@@ -35,9 +34,10 @@ def make_id(region: str, birth: str, seq: str) -> str:
 
 @pytest.fixture
 def fake_sender(monkeypatch):
+    import flows.outbox
     from tests.console import fake_sender as module
 
-    monkeypatch.setitem(sys.modules, "wechat.sender", module)
+    monkeypatch.setattr(flows.outbox, "enqueue_template", module.enqueue_template)
     module.UNFOLLOWED.clear()
     return module
 

@@ -1,4 +1,4 @@
-"""A stand-in for wechat.sender (being built on the wechat branch), for tests and the benchmark only.
+"""A stand-in for flows.outbox.enqueue_template that "delivers" at once, for tests and the benchmark only.
 
 Same call as the real one: ``enqueue_template(services, openid, kind, fields, retiree_id=, dedupe_key=,
 campaign_id=)`` → Notification id, at most once per dedupe key. Fields are checked like
@@ -7,9 +7,6 @@ status ``sent``, or ``failed`` with 43004 for openids listed in ``UNFOLLOWED``.
 """
 
 from __future__ import annotations
-
-import sys
-import types
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +44,8 @@ def enqueue_template(services, openid: str, kind: str, fields: dict, retiree_id:
             return s.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
 
 
-def install() -> types.ModuleType:
-    """Put this module in place of wechat.sender; returns what was there (None if nothing)."""
-    previous = sys.modules.get("wechat.sender")
-    sys.modules["wechat.sender"] = sys.modules[__name__]
-    return previous
+def install() -> None:
+    """Route flows.outbox.enqueue_template (what every use case calls) to this stand-in."""
+    import flows.outbox
+
+    flows.outbox.enqueue_template = enqueue_template

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from jobs.console import use_services
-from jobs.queues import DEFAULT, queue
 from storage.models import (
     Attempt,
     AttemptStatus,
@@ -27,6 +26,7 @@ from storage.models import (
     Retiree,
     WeChatUser,
 )
+from storage.queues import DEFAULT, queue
 from tests.console.conftest import PASSWORD, make_id
 from tests.console.test_imports import fake_enroll, gbk_zip
 from tests.servers import free_port
@@ -36,9 +36,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def served(app, world, monkeypatch):
-    import console.photos
+    import flows.photos
 
-    monkeypatch.setattr(console.photos, "enroll", lambda services, data: fake_enroll(data))
+    monkeypatch.setattr(flows.photos, "enroll", lambda services, data: fake_enroll(data))
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

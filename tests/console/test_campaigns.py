@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from console import campaigns
+from flows import campaigns
 from storage.models import Agency, Campaign, CampaignRecipient, Certification, CertificationMethod, Notification
 from tests.console.conftest import make_id, post
 
@@ -126,7 +126,7 @@ def test_browser_flow_preview_send_and_results(as_admin, world, fake_sender):
     from rq import SimpleWorker
 
     from jobs.console import use_services
-    from jobs.queues import DEFAULT, queue
+    from storage.queues import DEFAULT, queue
 
     populate(world)
     fake_sender.UNFOLLOWED.add("oid-1")

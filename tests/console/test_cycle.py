@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from console.cycle_run import run_cycle
+from flows.cycle_run import run_cycle
 from storage.models import AuditLog, Certification, CertificationMethod, Notification, PensionStatus, Retiree
 from tests.console.conftest import make_id, post
 

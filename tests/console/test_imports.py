@@ -10,11 +10,11 @@ import zipfile
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from console import progress
-from console.imports import import_photo_zip, parse_photo_name, run_photo_job
+from flows import progress
+from flows.imports import import_photo_zip, parse_photo_name, run_photo_job
 from jobs.console import use_services
-from jobs.queues import DEFAULT, queue
 from storage.models import EnrollmentPhoto, Retiree
+from storage.queues import DEFAULT, queue
 from tests.console.conftest import make_id, post
 
 

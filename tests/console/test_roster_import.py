@@ -9,7 +9,7 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from console.roster import RosterFileError, import_roster, read_rows
+from flows.roster import RosterFileError, import_roster, read_rows
 from storage.db import Database, upgrade
 from storage.models import Agency, Region, Retiree
 from storage.personal_data import FieldCipher

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from certification import cycle
-from console import standing
+from flows import standing
 from flows.cycles import retiree_state
 from storage.models import Agency, Certification, CertificationMethod, PensionStatus, Retiree
 from tests.console.conftest import make_id

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from bootstrap import build_services
 from certification.cycle import HARBIN
 from storage.db import upgrade
 from storage.models import (
@@ -21,7 +22,6 @@ from storage.models import (
     WeChatUser,
 )
 from storage.personal_data import FieldCipher
-from storage.services import build_services
 from tests.idnumbers import make_id
 
 

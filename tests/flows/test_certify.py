@@ -11,8 +11,7 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select
 
-from flows import FlowError
-from flows import certify
+from flows import FlowError, certify, verification
 from storage.models import (
     Attempt,
     AttemptStatus,
@@ -144,8 +143,8 @@ def test_a_pass_records_one_certification_and_resumes_a_suspended_pension(world,
     attempt = uploaded(world, tiny_mp4, user_id=world.family_user_id, retiree_id=world.suspended_id)
     certify.submit(world.services, attempt.id, world.family_user_id)
     now = dt.datetime(2026, 11, 22, 10, tzinfo=dt.timezone.utc)
-    assert certify.record_verdict(world.services, attempt.id, FakeVerdict("pass"), now) == "passed"
-    assert certify.record_verdict(world.services, attempt.id, FakeVerdict("pass"), now) == "passed"  # job ran twice
+    assert verification.record_verdict(world.services, attempt.id, FakeVerdict("pass"), now) == "passed"
+    assert verification.record_verdict(world.services, attempt.id, FakeVerdict("pass"), now) == "passed"  # job ran twice
     with world.services.db.session() as s:
         certs = s.scalars(select(Certification).where(Certification.retiree_id == world.suspended_id)).all()
         assert len(certs) == 1 and certs[0].method.value == "face" and certs[0].cycle_id is not None
@@ -166,7 +165,7 @@ def test_three_failures_in_a_row_go_to_manual_review(world, tiny_mp4):
         attempt = uploaded(world, tiny_mp4, seed=seed)
         certify.submit(world.services, attempt.id, world.self_user_id)
         verdict = FakeVerdict("fail", reasons=["too_dark"], advice=["more_light"])
-        statuses.append(certify.record_verdict(world.services, attempt.id, verdict, now + dt.timedelta(minutes=seed)))
+        statuses.append(verification.record_verdict(world.services, attempt.id, verdict, now + dt.timedelta(minutes=seed)))
     assert statuses == ["failed", "failed", "review"]
     with pytest.raises(FlowError) as exc:
         certify.start_challenge(world.services, world.self_user_id, world.retiree_id)

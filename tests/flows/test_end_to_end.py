@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -19,7 +18,6 @@ from sqlalchemy import select, update
 from certification.cycle import HARBIN
 from storage.models import (
     Agency,
-    Attempt,
     Certification,
     Challenge,
     EnrollmentPhoto,
@@ -54,9 +52,9 @@ def enrolled_template(shared_dir):
 
 @pytest.fixture
 def stack(tmp_path, redis_url, shared_dir, monkeypatch):
-    import wechat.sender
+    import flows.outbox
 
-    monkeypatch.setattr(wechat.sender, "BACKOFF_S", (0, 0, 0, 0))
+    monkeypatch.setattr(flows.outbox, "BACKOFF_S", (0, 0, 0, 0))
     s, stops = build_stack(tmp_path, redis_url, VISION_MODELS_DIR=str(shared_dir / "models"))
     yield s
     for stop in stops:

@@ -17,10 +17,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from bootstrap import build_services
 from flows import certify
 from storage.db import upgrade
 from storage.models import Attempt, AttemptStatus, Certification, Challenge, EnrollmentPhoto
-from storage.services import build_services
 from tests import servers
 from tests.conftest import REPO, make_settings
 from tests.flows.test_end_to_end import SHOWN_ACTIONS, VIDEO, enrolled_template  # noqa: F401 - fixture

@@ -20,7 +20,7 @@ class Stack:
 
     app: object
     services: object
-    fake: object  # wechat.fake.server.FakeWeChat
+    fake: object  # fakewechat.server.FakeWeChat
     app_url: str
 
     @property
@@ -65,8 +65,8 @@ def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
     app_port = free_port()
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{app_port}")
     from app import create_app
+    from fakewechat.server import FakeWeChat, config_from_settings
     from storage.db import upgrade
-    from wechat.fake.server import FakeWeChat, config_from_settings
 
     base = make_settings(tmp_path, REDIS_URL=redis_url, **env)
     fake = FakeWeChat(config_from_settings(base.wechat, callback_url="http://127.0.0.1:9/wechat")).start()
@@ -82,9 +82,9 @@ def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
 
 @pytest.fixture
 def stack(tmp_path, redis_url, monkeypatch):
-    import wechat.sender
+    import flows.outbox
 
-    monkeypatch.setattr(wechat.sender, "BACKOFF_S", (0, 0, 0, 0))
+    monkeypatch.setattr(flows.outbox, "BACKOFF_S", (0, 0, 0, 0))
     s, stops = build_stack(tmp_path, redis_url)
     yield s
     for stop in stops:
@@ -102,7 +102,7 @@ def safe_stack(tmp_path, redis_url):
 @pytest.fixture(autouse=True)
 def _forget_recent_users():
     """The endpoint's per-process memory of recently recorded users must not leak between tests."""
-    from wechat import dedupe
+    from bot import dedupe
 
     dedupe._recent.clear()
     yield

@@ -6,7 +6,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from bot import scenes
 from storage.models import WeChatUser
+from wechat import qrcode
 from wechat.menu import build_menu
 
 
@@ -65,11 +67,11 @@ def test_text_keywords(stack, text, expect):
 
 
 def test_retried_msgid_is_processed_once(stack, monkeypatch):
-    import wechat.replies
+    import bot.replies
 
     calls = []
-    real = wechat.replies.respond
-    monkeypatch.setattr(wechat.replies, "respond", lambda s, m: calls.append(m.type) or real(s, m))
+    real = bot.replies.respond
+    monkeypatch.setattr(bot.replies, "respond", lambda s, m: calls.append(m.type) or real(s, m))
     openid = stack.new_user()
     calls.clear()
     out = stack.call("POST", f"/_fake/users/{openid}/text", content="查询", repeat=3)  # a look-up, not fixed text
@@ -81,7 +83,7 @@ def test_retried_msgid_is_processed_once(stack, monkeypatch):
 def test_wechat_retries_a_slow_bot_and_the_retry_is_not_processed_again(stack, monkeypatch):
     import time
 
-    import wechat.replies
+    import bot.replies
 
     calls = []
 
@@ -90,7 +92,7 @@ def test_wechat_retries_a_slow_bot_and_the_retry_is_not_processed_again(stack, m
         time.sleep(1.2)  # past try 2's deadline (1.0 s), inside try 3's (1.5 s)
         return "慢慢来"
 
-    monkeypatch.setattr(wechat.replies, "respond", slow)
+    monkeypatch.setattr(bot.replies, "respond", slow)
     stack.fake.state.config.push_timeout_s = 0.5  # WeChat's 5 s, scaled down
     openid = stack.call("POST", "/_fake/users")["openid"]
     stack.fake.state.user(openid).subscribed = True
@@ -101,10 +103,10 @@ def test_wechat_retries_a_slow_bot_and_the_retry_is_not_processed_again(stack, m
 
 
 def test_forged_signature_processes_nothing(stack, monkeypatch):
-    import wechat.replies
+    import bot.replies
 
     calls = []
-    monkeypatch.setattr(wechat.replies, "respond", lambda *a: calls.append(a))
+    monkeypatch.setattr(bot.replies, "respond", lambda *a: calls.append(a))
     stack.fake.state.config.token = "not-the-real-token"
     openid = stack.call("POST", "/_fake/users")["openid"]
     out = stack.call("POST", f"/_fake/users/{openid}/subscribe")
@@ -122,8 +124,6 @@ def test_safe_mode_round_trip(safe_stack):
 
 
 def test_qr_scan_uses_registered_scene_handler_or_says_expired(stack, monkeypatch):
-    from wechat import scenes
-
     monkeypatch.setattr(scenes, "_handlers", {})
 
     @scenes.on_scene("bind")
@@ -132,9 +132,9 @@ def test_qr_scan_uses_registered_scene_handler_or_says_expired(stack, monkeypatc
             raise scenes.SceneRejected()
         return f"已绑定（{value}）"
 
-    good = scenes.create_scene_qrcode(stack.services, "bind:good")
-    bad = scenes.create_scene_qrcode(stack.services, "bind:used")
-    unknown = scenes.create_scene_qrcode(stack.services, "mystery:1")
+    good = qrcode.create_scene_qrcode(stack.services, "bind:good")
+    bad = qrcode.create_scene_qrcode(stack.services, "bind:used")
+    unknown = qrcode.create_scene_qrcode(stack.services, "mystery:1")
     png = requests.get(good["image_url"].replace("https://mp.weixin.qq.com", stack.fake_url), timeout=10)
     assert png.headers["Content-Type"] == "image/png" and png.content[:4] == b"\x89PNG"
     newcomer = stack.call("POST", "/_fake/users")["openid"]  # not following: subscribe + qrscene_
@@ -148,9 +148,7 @@ def test_qr_scan_uses_registered_scene_handler_or_says_expired(stack, monkeypatc
 
 
 def test_fake_enforces_token_rotation_and_wechatpy_recovers(stack):
-    from wechat.client import make_client
-
-    client = make_client(stack.services)
+    client = stack.services.wechat
     client.menu.create(build_menu(stack.services.settings.wechat))
     stack.fake.state.config.token_grace_s = 0
     stack.call("POST", "/_fake/rotate")  # someone else force-refreshed: our stored token is now dead

@@ -8,8 +8,8 @@ import pytest
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
+from fakewechat.phone import build_xml
 from tests.conftest import make_settings
-from wechat.fake.phone import build_xml
 from wechat.signing import sign
 
 # Vector C (reference §2.1): Tencent's official Python sample, nobody on this team wrote it.
@@ -38,10 +38,10 @@ def official_app(tmp_path, redis_url, monkeypatch):
 
 def test_official_tencent_sample_decrypts_through_our_endpoint(official_app, monkeypatch):
     seen = []
-    import wechat.replies
+    import bot.replies
 
-    real = wechat.replies.respond
-    monkeypatch.setattr(wechat.replies, "respond", lambda services, msg: seen.append(msg) or real(services, msg))
+    real = bot.replies.respond
+    monkeypatch.setattr(bot.replies, "respond", lambda services, msg: seen.append(msg) or real(services, msg))
     t, n = OFFICIAL["timestamp"], OFFICIAL["nonce"]
     query = {"signature": sign(OFFICIAL["token"], t, n), "timestamp": t, "nonce": n, "encrypt_type": "aes",
              "msg_signature": OFFICIAL["msg_signature"]}
@@ -64,7 +64,7 @@ def test_official_tencent_sample_decrypts_through_our_endpoint(official_app, mon
 
 def test_official_sample_with_wrong_msg_signature_is_refused(official_app, monkeypatch):
     called = []
-    monkeypatch.setattr("wechat.replies.respond", lambda *a: called.append(a))
+    monkeypatch.setattr("bot.replies.respond", lambda *a: called.append(a))
     t, n = OFFICIAL["timestamp"], OFFICIAL["nonce"]
     query = {"signature": sign(OFFICIAL["token"], t, n), "timestamp": t, "nonce": n, "encrypt_type": "aes",
              "msg_signature": "0" * 40}
@@ -97,7 +97,7 @@ def test_url_verification_echoes_only_when_signed(client):
 ], ids=["wrong", "missing", "tampered-nonce", "stale-timestamp"])
 def test_forged_or_replayed_push_is_refused_and_nothing_processed(client, monkeypatch, mutate):
     called = []
-    monkeypatch.setattr("wechat.replies.respond", lambda *a: called.append(a))
+    monkeypatch.setattr("bot.replies.respond", lambda *a: called.append(a))
     query = _signed()
     mutate(query)
     assert client.post("/wechat", query_string=query, data=_text()).status_code == 403
@@ -118,7 +118,7 @@ LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
                          ids=["xxe", "billion-laughs", "broken", "text", "wrong-root", "missing-fields"])
 def test_hostile_or_malformed_xml_is_400(client, monkeypatch, body):
     called = []
-    monkeypatch.setattr("wechat.replies.respond", lambda *a: called.append(a))
+    monkeypatch.setattr("bot.replies.respond", lambda *a: called.append(a))
     assert client.post("/wechat", query_string=_signed(), data=body).status_code == 400
     assert called == []
 
@@ -129,11 +129,11 @@ def test_oversized_body_is_413(client):
 
 
 def test_plaintext_text_gets_a_chinese_reply_and_a_retry_is_processed_once(client, monkeypatch):
-    import wechat.replies
+    import bot.replies
 
     calls = []
-    real = wechat.replies.respond
-    monkeypatch.setattr(wechat.replies, "respond", lambda s, m: calls.append(m.id) or real(s, m))
+    real = bot.replies.respond
+    monkeypatch.setattr(bot.replies, "respond", lambda s, m: calls.append(m.id) or real(s, m))
     body = _text("帮助", msgid=424242)
     first = client.post("/wechat", query_string=_signed(), data=body)
     again = client.post("/wechat", query_string=_signed(nonce="456"), data=body)
@@ -144,10 +144,10 @@ def test_plaintext_text_gets_a_chinese_reply_and_a_retry_is_processed_once(clien
 
 
 def test_events_are_deduplicated_by_sender_and_create_time(client, monkeypatch):
-    import wechat.replies
+    import bot.replies
 
     calls = []
-    monkeypatch.setattr(wechat.replies, "respond", lambda s, m: calls.append(m.event) or "好")
+    monkeypatch.setattr(bot.replies, "respond", lambda s, m: calls.append(m.event) or "好")
     xml = build_xml({"ToUserName": "gh", "FromUserName": "oE", "CreateTime": 1700000000, "MsgType": "event",
                      "Event": "CLICK", "EventKey": "FAQ"})
     for nonce in ("1", "2", "3"):
@@ -205,7 +205,7 @@ def test_slow_reply_answers_success_in_time_and_follows_as_customer_service(tmp_
         done.append(1)
         return "查好了"
 
-    monkeypatch.setattr("wechat.replies.respond", slow)
+    monkeypatch.setattr("bot.replies.respond", slow)
     started = time.monotonic()
     resp = app.test_client().post("/wechat", query_string=_signed(), data=_text("查询", msgid=99))
     assert resp.data == b"success" and time.monotonic() - started < 0.7

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot import faq, replies
+from fakewechat.server import menu_error
 from settings import load_settings
-from wechat import faq, menu, replies
-from wechat.fake.server import menu_error
+from wechat import menu
 
 
 def test_menu_fits_wechat_limits():

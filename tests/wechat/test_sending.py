@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from flows import outbox as sender
 from storage.models import Notification
-from wechat import sender
 
 
 def _result(openid: str) -> dict:

@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from fakewechat.server import start_fake
+from fakewechat.state import FakeConfig
 from tests.conftest import REPO
 from tests.servers import free_port, wait_for_port
-from wechat.fake.server import start_fake
-from wechat.fake.state import FakeConfig
 
 
 @pytest.mark.slow

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from app import create_app
-from wechat.client import make_client
 
 app = create_app()
 
 
 @app.get("/_test/menu")
 def menu_via_wechat():
-    make_client(app.extensions["lifecert"]).menu.get()
+    app.extensions["lifecert"].wechat.menu.get()
     return "ok"

@@ -1,0 +1,39 @@
+"""What scanning a family QR code does: the ``bind:<token>`` scene handler for the bot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.scenes import SceneRejected, on_scene
+from flows import FlowError
+from flows import people as people_flow
+from flows.outbox import enqueue_template
+from storage.models import Binding, BindingKind
+from wording.zh import refusal_text
+
+
+@on_scene(people_flow.SCENE_PREFIX)
+def bind_family(services, openid: str, token: str) -> str:
+    """Make the scanner a family proxy, tell the retiree's own account, and answer the scanner."""
+    from sqlalchemy import select
+
+    try:
+        with services.db.session() as db:
+            user = people_flow.user_for_openid(db, oa_openid=openid)
+            retiree = people_flow.redeem_binding_token(db, user, token)
+            name, retiree_id = retiree.name, retiree.id
+            own = db.execute(select(Binding.wechat_user_id).where(
+                Binding.retiree_id == retiree.id, Binding.kind == BindingKind.self_,
+                Binding.revoked_at.is_(None))).scalar()
+            own_openid = db.get(type(user), own).oa_openid if own else None
+    except FlowError as exc:
+        raise SceneRejected(refusal_text(exc.code)) from exc
+    if own_openid and own_openid != openid:
+        enqueue_template(services, own_openid, "family_bound",
+                         {"name": name, "family": "一位家人", "at": dt.datetime.now()},
+                         retiree_id=retiree_id, dedupe_key=f"family-bound:{retiree_id}:{openid}")
+    return (f"绑定成功！您现在可以帮 {name} 做养老金资格认证了。\n"
+            "请点菜单“在线服务 → 资格认证”，在名单里选择老人，再按提示录像。")
+
+
+__all__ = ["bind_family"]

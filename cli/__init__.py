@@ -1,0 +1,1 @@
+"""Operator commands (``flask --app app --help``): thin wrappers over flows/ use cases."""

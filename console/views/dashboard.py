@@ -1,0 +1,52 @@
+"""Console section: dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    render_template,
+)
+from sqlalchemy import func, select
+
+from console import charts
+from console.auth import require
+from console.views.common import services, viewer
+from flows import standing
+from flows.dashboard import figures
+from storage.models import (
+    Agency,
+    Attempt,
+    Retiree,
+)
+
+bp = Blueprint("dashboard", __name__)
+
+# --- dashboard ---------------------------------------------------------------------
+
+
+@bp.get("/")
+@require("dashboard")
+def dashboard():
+
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id)
+        if not agency.cycle_policy:
+            return render_template("console/message.html", title="尚未设置认证周期",
+                                   text="请先用 flask create-agency 设置本机构的认证周期。")
+        data = figures(s, agency, viewer().scope, dt.date.today())
+        review_waiting = s.scalar(select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
+                                  .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
+    merged = [{**c, "overdue": c["overdue"] + c["lapsed"]} for c in data["by_region"]]
+    region_chart = charts.stacked_bars(data["regions"], [
+        (code, standing.LABELS[code], [c[code] for c in merged]) for code in ("certified", "due", "overdue", "suspended")
+    ], title="各区域认证情况")
+    month_chart = charts.stacked_bars([m[2:] for m in data["months"]], [
+        ("face", "刷脸认证", data["face_by_month"]), ("other", "其他方式", data["other_by_month"])], bar_height=18,
+        title="每月认证人数")
+    rate_chart = charts.columns([m[5:] + "月" for m in data["months"]], data["pass_rate_by_month"], title="每月刷脸通过率（%）")
+    return render_template("console/dashboard.html", data=data, region_chart=region_chart, month_chart=month_chart,
+                           rate_chart=rate_chart, review_waiting=review_waiting)
+
+

@@ -1,0 +1,1 @@
+"""Every Chinese string a user reads, in one place (``wording.zh``)."""
