@@ -62,8 +62,9 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
         return record_verdict(services, attempt_id, REUSED_VIDEO, now=dt.datetime.now(dt.timezone.utc))
     started = time.perf_counter()
     with services.objects.local_copy(work.video_key) as path:
-        verdict = vision.analyze_video(path, challenge=work.actions, templates=work.templates,
-                                       config=services.vision_config, models=services.vision_models)
+        verdict = vision.analyze_video(path, challenge=work.challenge, templates=work.templates,
+                                       config=services.vision_config, models=services.vision_models,
+                                       earlier_fingerprints=work.earlier_fingerprints)
     log.info("vision done", extra={"attempt_id": attempt_id, "verdict": verdict.verdict,
                                    "reasons": verdict.reasons, "seconds": round(time.perf_counter() - started, 3)})
     return record_verdict(services, attempt_id, verdict, now=dt.datetime.now(dt.timezone.utc))
@@ -72,9 +73,17 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
 class VerificationWork:
     """What the job needs, read in one short transaction."""
 
-    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool) -> None:
+    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool,
+                 timeline: dict | None = None, earlier_fingerprints: list[bytes] | None = None) -> None:
         self.video_key, self.actions, self.templates = video_key, actions, templates
         self.reused = reused  # the very same bytes were submitted before: a replay, not a recording
+        #: issue 15: the bound challenge (vision.Timeline) and the retiree's earlier uploads' fingerprints
+        self.timeline = timeline
+        self.earlier_fingerprints = earlier_fingerprints or []
+
+    @property
+    def challenge(self):
+        return vision.Timeline.from_dict(self.timeline) if self.timeline else self.actions
 
 
 @dataclasses.dataclass
@@ -108,7 +117,12 @@ def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
                                                    EnrollmentPhoto.template.is_not(None))))
         reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
                                                          Attempt.id != attempt.id).limit(1)) is not None
-        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused)
+        earlier = list(session.scalars(
+            select(Attempt.fingerprint).where(Attempt.retiree_id == attempt.retiree_id, Attempt.id != attempt.id,
+                                              Attempt.fingerprint.is_not(None))
+            .order_by(Attempt.created_at.desc()).limit(30)))
+        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused,
+                                challenge.timeline, earlier)
 
 
 def mark_running(services, attempt_id: str) -> None:
@@ -138,6 +152,8 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             return attempt.status.value
         attempt.verdict = verdict.verdict
         attempt.reasons = list(verdict.reasons)
+        if getattr(verdict, "fingerprint", None):
+            attempt.fingerprint = verdict.fingerprint
         attempt.advice = list(verdict.advice)
         attempt.scores = dict(verdict.scores)
         attempt.model_versions = dict(verdict.models)

@@ -8,6 +8,8 @@ import io
 import random
 
 import pytest
+
+from tests.recording import ran_timeline
 from sqlalchemy import select
 
 from flows import FlowError, certify, outbox, verification
@@ -30,6 +32,7 @@ class Verdict:
 
 def _submitted(world):
     challenge = certify.start_challenge(world.services, world.self_user_id, world.retiree_id, rng=random.Random(3))
+    ran_timeline(world.services, challenge.id)
     attempt = certify.receive_upload(world.services, challenge.id, world.self_user_id, io.BytesIO(MP4_HEAD),
                                      "video/mp4", len(MP4_HEAD))
     return certify.submit(world.services, attempt.id, world.self_user_id)
