@@ -36,7 +36,7 @@ from storage.models import (
     new_uuid,
     utcnow,
 )
-from vision.timeline import DEFAULT_SPEECH_S, DEFAULT_WINDOW_S, Timeline, plan_timeline
+from vision.timeline import DEFAULT_WINDOW_S, Timeline, plan_timeline
 from storage.objects import VIDEO_PREFIX, ObjectStoreError
 
 log = logging.getLogger("lifecert.flows.certify")
@@ -64,8 +64,10 @@ REVEAL_EARLY_S = 0.5
 #: the timeline minus this, and no later than this after it.
 UPLOAD_EARLY_S = 1.0
 UPLOAD_LATE_S = 45.0
-#: Spoken length assumed for each prompt (the pre-rendered zh-CN audio is 1.2-1.8 s).
-SPEECH_S = DEFAULT_SPEECH_S
+#: Seconds each spoken prompt lasts: the pre-rendered espeak-ng audio
+#: (scripts/make_prompt_audio.py) plus a margin; tests/flows/test_prompt_audio.py checks
+#: the rendered files fit. The window for the movement starts after the words end.
+SPEECH_S: dict[str, float] = {"blink": 2.3, "turn_left": 4.8, "turn_right": 4.8, "open_mouth": 2.3, "nod": 2.6}
 CHUNK_PREFIX = "chunks/"
 
 

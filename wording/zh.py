@@ -51,6 +51,20 @@ ADVICE: dict[str, str] = {
     "soft_indoor_light": "请到室内光线柔和的地方",
 }
 
+# Spoken prompts of the recording page (pre-rendered by scripts/make_prompt_audio.py).
+PROMPTS: dict[str, str] = {
+    "ready": "准备好了，听到提示后再慢慢做动作",
+    "blink": "请眨眨眼",
+    "turn_left": "请慢慢把头转向左边",
+    "turn_right": "请慢慢把头转向右边",
+    "open_mouth": "请张张嘴",
+    "nod": "请点点头",
+    "uploading": "正在上传，请稍候",
+    "verifying": "正在核验，请稍候",
+    "result_passed": "认证通过",
+    "result_other": "认证结果已经出来了，请看屏幕上的字",
+}
+
 # How a certification was done (storage.models.CertificationMethod values).
 METHODS: dict[str, str] = {
     "face": "刷脸认证",
