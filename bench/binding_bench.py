@@ -43,8 +43,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-from vision import VisionConfig, analyze_video, load_models  # noqa: E402
-from vision import attacks  # noqa: E402
+from vision import (  # noqa: E402
+    VisionConfig,
+    analyze_video,
+    attacks,  # noqa: E402
+    load_models,
+)
 from vision.binding import check_windows  # noqa: E402
 from vision.embedding import template_to_bytes  # noqa: E402
 from vision.enroll import embed_face_image, find_face, read_image  # noqa: E402

@@ -17,10 +17,9 @@ import random
 import secrets
 from typing import IO
 
+import numpy as np
 from rq import Retry
 from sqlalchemy import select, update
-
-import numpy as np
 
 from certification.attempts import AttemptPolicy, may_issue, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
@@ -36,8 +35,8 @@ from storage.models import (
     new_uuid,
     utcnow,
 )
-from vision.timeline import DEFAULT_WINDOW_S, Timeline, plan_timeline
 from storage.objects import VIDEO_PREFIX, ObjectStoreError
+from vision.timeline import DEFAULT_WINDOW_S, Timeline, plan_timeline
 
 log = logging.getLogger("lifecert.flows.certify")
 

@@ -92,7 +92,6 @@ def load_source(path: str | Path, models, config: VisionConfig | None = None, ma
 def _rest_stretch(s: Series, events: dict[str, list[ActionEvent]], fps: float) -> list[int]:
     """Longest run of frames outside every detected action (padded by 0.3 s) with a face,
     the head near its usual pose; at least a few frames."""
-    n = s.t.size
     busy = ~s.valid
     for evs in events.values():
         for e in evs:

@@ -10,8 +10,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from flows import FlowError
-from flows import certify
+from flows import FlowError, certify
 from storage.models import Attempt, AuditLog, Challenge
 from tests.recording import ran_timeline
 

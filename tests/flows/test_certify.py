@@ -8,8 +8,6 @@ import io
 import random
 
 import pytest
-
-from tests.recording import ran_timeline
 from rq import Queue
 from sqlalchemy import func, select
 
@@ -24,6 +22,7 @@ from storage.models import (
     Retiree,
 )
 from storage.objects import LocalObjectStore, ObjectStoreError
+from tests.recording import ran_timeline
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,12 @@ import io
 import random
 
 import pytest
-
-from tests.recording import ran_timeline
 from sqlalchemy import select
 
 from flows import FlowError, certify, outbox, verification
 from storage import queues
 from storage.models import AttemptStatus, Certification, Notification
+from tests.recording import ran_timeline
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64  # enough for the type sniff; nothing decodes it here
 
