@@ -15,12 +15,26 @@ from collections.abc import Sequence
 class AttemptPolicy:
     max_per_day: int = 5
     failures_before_review: int = 3
+    #: Challenges issued per retiree (issue 15): a re-roll storm, asking for fresh
+    #: challenges until one suits an old recording, is refused and audited. Every issued
+    #: challenge counts, used or not, expired or not.
+    max_challenges_per_hour: int = 6
+    max_challenges_per_day: int = 12
 
 
 class AttemptRefusal(str, enum.Enum):
     too_many_today = "too_many_today"
     already_running = "already_running"
     under_review = "under_review"
+    too_many_challenges = "too_many_challenges"
+
+
+def may_issue(challenges_last_hour: int, challenges_today: int,
+              policy: AttemptPolicy = AttemptPolicy()) -> AttemptRefusal | None:
+    """None when another challenge may be issued to this retiree, else why not."""
+    if challenges_last_hour >= policy.max_challenges_per_hour or challenges_today >= policy.max_challenges_per_day:
+        return AttemptRefusal.too_many_challenges
+    return None
 
 
 def may_start(attempts_today: int, running: int, under_review: bool,

@@ -17,18 +17,19 @@ import random
 import secrets
 from typing import IO
 
+import numpy as np
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from certification.attempts import AttemptPolicy, may_start
+from certification.attempts import AttemptPolicy, may_issue, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
 from flows import FlowError, clock
 from flows.notify import notify_attempt_result
 from flows.people import check_may_certify, require_consent
-from storage import queues
+from storage import audit, queues
 from storage.models import (
     Agency,
     Attempt,
@@ -40,6 +41,7 @@ from storage.models import (
     utcnow,
 )
 from storage.objects import VIDEO_PREFIX, ObjectStoreError
+from vision.timeline import DEFAULT_WINDOW_S, Timeline, plan_timeline
 
 log = logging.getLogger("lifecert.flows.certify")
 
@@ -53,6 +55,35 @@ VIDEO_TYPES = {
 }
 FINISHED = (AttemptStatus.passed, AttemptStatus.failed, AttemptStatus.review, AttemptStatus.rejected)
 
+# --- the bound challenge (issue 15) ---------------------------------------------------
+#: MediaRecorder timeslice the page uses: chunk ``seq`` holds recording second [seq, seq+1).
+CHUNK_S = 1.0
+#: A chunk may arrive at most this much before the end of the second it holds (clock skew)...
+CHUNK_EARLY_S = 0.5
+#: ...and at most this long after it (a slow mobile network).
+CHUNK_LATE_S = 8.0
+#: A step may be fetched this much before its prompt is due (the poll's own latency).
+REVEAL_EARLY_S = 0.5
+#: A whole-file upload (mini-program camera API) must arrive no earlier than the end of
+#: the timeline minus this, and no later than this after it.
+UPLOAD_EARLY_S = 1.0
+UPLOAD_LATE_S = 45.0
+#: Seconds each spoken prompt lasts: the pre-rendered espeak-ng audio
+#: (scripts/make_prompt_audio.py) plus a margin; tests/flows/test_prompt_audio.py checks
+#: the rendered files fit. The window for the movement starts after the words end.
+SPEECH_S: dict[str, float] = {"blink": 2.3, "turn_left": 4.8, "turn_right": 4.8, "open_mouth": 2.3, "nod": 2.6}
+CHUNK_PREFIX = "chunks/"
+
+
+def action_window_s(agency_settings: dict, age: int | None) -> float:
+    """Seconds given for each movement after its spoken prompt: the agency's setting
+    (default 4 s, never less), longer for its oldest retirees."""
+    window = max(DEFAULT_WINDOW_S, float(agency_settings.get("action_window_s", DEFAULT_WINDOW_S)))
+    oldest = agency_settings.get("oldest_age")
+    if oldest is not None and age is not None and age >= int(oldest):
+        window = max(window, float(agency_settings.get("oldest_window_s", window)))
+    return window
+
 
 def _aware(value: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes even for timezone-aware columns.
@@ -64,20 +95,23 @@ def retiree_agency(session, retiree_id: int) -> int | None:
     return session.scalar(select(Retiree.agency_id).where(Retiree.id == retiree_id))
 
 
-def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPolicy) -> None:
-    """The attempt limits (per day, one at a time, not while under review): at the challenge and again at submit,
-    so challenges fetched side by side cannot add up to more attempts than the day allows. The day is the
-    agency's: the daily limit resets at local midnight."""
+def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPolicy,
+                  exclude_attempt: str | None = None) -> None:
+    """The attempt limits (per day, one at a time, not while under review), counted at the challenge, the upload
+    and the submit, so challenges fetched side by side cannot add up to more attempts than the day allows.
+    Every attempt counts, an uploaded but never submitted one too. The day is the agency's: the daily
+    limit resets at local midnight."""
     agency_id = retiree_agency(session, retiree_id)
     zone = clock.zone_of(session.get(Agency, agency_id) if agency_id is not None else None)
     day_start = clock.day_start(zone, clock.local_today(zone, now))
     rows = session.execute(
-        select(Attempt.status, Attempt.verdict, Attempt.created_at)
+        select(Attempt.id, Attempt.status, Attempt.created_at)
         .where(Attempt.retiree_id == retiree_id)
         .order_by(Attempt.created_at.desc())
         .limit(50)
     ).all()
-    today = sum(1 for r in rows if _aware(r.created_at) >= day_start and r.status != AttemptStatus.created)
+    rows = [r for r in rows if r.id != exclude_attempt]
+    today = sum(1 for r in rows if _aware(r.created_at) >= day_start)
     running = sum(1 for r in rows if r.status in (AttemptStatus.queued, AttemptStatus.running))
     under_review = any(r.status == AttemptStatus.review for r in rows[:1])
     refusal = may_start(today, running, under_review, policy)
@@ -96,14 +130,186 @@ def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.date
         retiree = check_may_certify(session, wechat_user_id, retiree_id, local_day)
         require_consent(session, wechat_user_id, retiree.id)
         _check_limits(session, retiree.id, now, policy)
+        day_start = clock.day_start(zone, local_day)  # the agency's day
+        issued = [_aware(c) for c in session.scalars(
+            select(Challenge.created_at).where(Challenge.retiree_id == retiree.id,
+                                               Challenge.created_at >= day_start - dt.timedelta(hours=1)))]
+        refusal = may_issue(sum(1 for c in issued if c >= now - dt.timedelta(hours=1)),
+                            sum(1 for c in issued if c >= day_start), policy)
+        if refusal is not None:
+            audit.record(session, "wechat", "challenge.refused_too_many", actor_id=wechat_user_id,
+                         target_kind="retiree", target_id=retiree.id, issued_today=len(issued))
+            log.warning("challenge storm refused", extra={"retiree_id": retiree.id, "issued": len(issued)})
+            session.commit()  # the audit row stays although the request is refused
+            raise FlowError(refusal.value)
         spec = new_challenge(now, rng or random.SystemRandom(), secrets.token_hex(16))
+        agency = session.get(Agency, retiree.agency_id)
+        age = _age(retiree, now)
+        window = action_window_s(agency.settings or {} if agency else {}, age)
+        seed = int.from_bytes(secrets.token_bytes(8), "big") if rng is None else rng.getrandbits(64)
+        timeline = plan_timeline(list(spec.actions), np.random.default_rng(seed), window_s=window,
+                                 speech_s=SPEECH_S, nonce=spec.nonce)
+        expires = max(spec.expires_at, now + dt.timedelta(seconds=timeline.duration_s + 120))
         challenge = Challenge(retiree_id=retiree.id, wechat_user_id=wechat_user_id, actions=list(spec.actions),
-                              nonce=spec.nonce, created_at=now, expires_at=spec.expires_at)
+                              nonce=spec.nonce, created_at=now, expires_at=expires, timeline=timeline.to_dict())
         session.add(challenge)
         session.flush()
         log.info("challenge issued", extra={"challenge_id": challenge.id, "retiree_id": retiree.id,
-                                             "actions": list(spec.actions)})
+                                             "steps": len(spec.actions), "window_s": window})
         return challenge
+
+
+def _age(retiree: Retiree, now: dt.datetime) -> int | None:
+    b = retiree.birth_date
+    if b is None:
+        return None
+    d = now.date()
+    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+
+
+def _open_challenge(session, challenge_id: str, wechat_user_id: int, now: dt.datetime) -> Challenge:
+    challenge = session.get(Challenge, challenge_id, with_for_update=True)
+    if challenge is None or challenge.wechat_user_id != wechat_user_id:
+        raise FlowError("challenge_unknown")
+    state = challenge_state(_aware(challenge.expires_at), challenge.used_at, now)
+    if state is not ChallengeState.open:
+        raise FlowError(f"challenge_{state.value}")
+    return challenge
+
+
+def _elapsed(challenge: Challenge, now: dt.datetime) -> float:
+    return (now - _aware(challenge.recording_started_at)).total_seconds()
+
+
+def step_view(timeline: Timeline, k: int) -> dict:
+    """What the page learns at step ``k``: its prompt and the flashes until the next step."""
+    p = timeline.prompts[k]
+    lo = 0.0 if k == 0 else p.shown_s
+    hi = p.window_end_s if k + 1 < len(timeline.prompts) else timeline.duration_s + 1.0
+    flashes = [{"start_s": round(f.start_s, 3), "end_s": round(f.end_s, 3), "rgb": [round(c, 3) for c in f.rgb]}
+               for f in timeline.flashes if lo <= f.start_s < hi]
+    return {"step": k, "of": len(timeline.prompts), "action": p.action, "shown_s": round(p.shown_s, 3),
+            "window_end_s": round(p.window_end_s, 3), "speech_s": round(p.speech_s, 3), "flashes": flashes,
+            "base_rgb": list(timeline.base_rgb),
+            "end_s": round(timeline.duration_s, 3) if k + 1 == len(timeline.prompts) else None}
+
+
+def start_recording(services, challenge_id: str, wechat_user_id: int, now: dt.datetime | None = None) -> dict:
+    """The page started its camera recorder: the timeline's clock starts now; step 0 is revealed."""
+    now = now or utcnow()
+    with services.db.session() as session:
+        challenge = _open_challenge(session, challenge_id, wechat_user_id, now)
+        if challenge.timeline is None:
+            raise FlowError("challenge_unknown")
+        if challenge.recording_started_at is None:
+            challenge.recording_started_at = now
+            challenge.reveals = [{"step": 0, "at_s": 0.0}]
+        return step_view(Timeline.from_dict(challenge.timeline), 0)
+
+
+def reveal_step(services, challenge_id: str, wechat_user_id: int, k: int, now: dt.datetime | None = None) -> dict:
+    """Step ``k`` of a started recording, only once the recording has reached it.
+    Raises FlowError("step_not_yet") before (the page polls again)."""
+    now = now or utcnow()
+    with services.db.session() as session:
+        challenge = _open_challenge(session, challenge_id, wechat_user_id, now)
+        if challenge.timeline is None or challenge.recording_started_at is None:
+            raise FlowError("recording_not_started")
+        tl = Timeline.from_dict(challenge.timeline)
+        if not 0 <= k < len(tl.prompts):
+            raise FlowError("step_unknown")
+        at = _elapsed(challenge, now)
+        if at < tl.prompts[k].shown_s - REVEAL_EARLY_S:
+            raise FlowError("step_not_yet")
+        if not any(r["step"] == k for r in challenge.reveals):
+            challenge.reveals = list(challenge.reveals) + [{"step": k, "at_s": round(at, 3)}]
+        return step_view(tl, k)
+
+
+def receive_chunk(services, challenge_id: str, wechat_user_id: int, seq: int, data: bytes,
+                  now: dt.datetime | None = None) -> dict:
+    """One timeslice of the recording, as it is being made. Its arrival time is logged;
+    a chunk that arrives before its second of recording could exist, or long after, is
+    flagged and the upload refused at the end."""
+    now = now or utcnow()
+    if len(data) > MAX_VIDEO_BYTES:
+        raise FlowError("video_too_large")
+    with services.db.session() as session:
+        challenge = _open_challenge(session, challenge_id, wechat_user_id, now)
+        if challenge.recording_started_at is None:
+            raise FlowError("recording_not_started")
+        if seq < 0 or seq > 120 or any(c["seq"] == seq for c in challenge.chunks):
+            raise FlowError("chunk_unexpected")
+        at = _elapsed(challenge, now)
+        due = (seq + 1) * CHUNK_S
+        ok = due - CHUNK_EARLY_S <= at <= due + CHUNK_LATE_S
+        total = sum(c["bytes"] for c in challenge.chunks) + len(data)
+        if total > MAX_VIDEO_BYTES:
+            raise FlowError("video_too_large")
+        services.objects.put_bytes(f"{CHUNK_PREFIX}{challenge_id}/{seq:04d}", data, "application/octet-stream")
+        challenge.chunks = list(challenge.chunks) + [{"seq": seq, "at_s": round(at, 3), "bytes": len(data), "ok": ok}]
+        if not ok:
+            log.warning("chunk out of time", extra={"challenge_id": challenge_id, "seq": seq, "at_s": round(at, 3)})
+        return {"seq": seq, "received": len(challenge.chunks)}
+
+
+class _ChunkStream:
+    """The stored chunks read back in order, as one stream."""
+
+    def __init__(self, services, keys: list[str]) -> None:
+        self.services, self.keys, self.buf = services, list(keys), b""
+
+    def read(self, n: int = -1) -> bytes:
+        while self.keys and (n < 0 or len(self.buf) < n):
+            self.buf += self.services.objects.get_bytes(self.keys.pop(0))
+        if n < 0:
+            out, self.buf = self.buf, b""
+        else:
+            out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def stream_problem(challenge: Challenge) -> str | None:
+    """Why a streamed recording cannot be trusted to be live, or None."""
+    tl = Timeline.from_dict(challenge.timeline)
+    seqs = sorted(c["seq"] for c in challenge.chunks)
+    if not seqs or seqs != list(range(len(seqs))):
+        return "stream_incomplete"
+    if len(seqs) * CHUNK_S < tl.duration_s - CHUNK_S:
+        return "stream_incomplete"  # recording stopped before the last window ended
+    if not all(c["ok"] for c in challenge.chunks):
+        return "stream_timing"
+    revealed = {r["step"]: r["at_s"] for r in challenge.reveals}
+    for k, p in enumerate(tl.prompts):
+        # the chunk holding step k's prompt must come after step k was revealed
+        if k not in revealed or revealed[k] > p.shown_s + CHUNK_LATE_S:
+            return "stream_timing"
+    return None
+
+
+def finish_stream(services, challenge_id: str, wechat_user_id: int, content_type: str,
+                  now: dt.datetime | None = None) -> Attempt:
+    """All chunks are in: check their timing, join them into the recording, make the attempt."""
+    now = now or utcnow()
+    with services.db.session() as session:
+        challenge = _open_challenge(session, challenge_id, wechat_user_id, now)
+        if challenge.recording_started_at is None:
+            raise FlowError("recording_not_started")
+        problem = stream_problem(challenge)
+        keys = [f"{CHUNK_PREFIX}{challenge_id}/{c['seq']:04d}" for c in sorted(challenge.chunks, key=lambda c: c["seq"])]
+        if problem is not None:
+            challenge.used_at = now  # spent: a challenge is tried once
+            audit.record(session, "wechat", "upload.stream_refused", actor_id=wechat_user_id,
+                         target_kind="challenge", target_id=challenge_id, problem=problem)
+    if problem is not None:
+        for k in keys:
+            services.objects.delete(k)
+        raise FlowError(problem)
+    attempt = receive_upload(services, challenge_id, wechat_user_id, _ChunkStream(services, keys), content_type,
+                             None, now=now, streamed=True)
+    for k in keys:
+        services.objects.delete(k)
+    return attempt
 
 
 class _HashingLimitedReader:
@@ -132,7 +338,8 @@ def _looks_like_video(head: bytes) -> bool:
 
 
 def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[bytes], content_type: str,
-                   length: int | None = None, now: dt.datetime | None = None) -> Attempt:
+                   length: int | None = None, now: dt.datetime | None = None, streamed: bool = False,
+                   policy: AttemptPolicy = AttemptPolicy()) -> Attempt:
     """Stream a recording into the object store and create its attempt.
 
     Nothing is buffered whole in memory. The attempt row is written only after the
@@ -158,6 +365,20 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         # Binding and consent are checked again where the video arrives, not only at the challenge.
         check_may_certify(session, wechat_user_id, retiree_id, now.date())
         require_consent(session, wechat_user_id, retiree_id)
+        if challenge.timeline is not None and not streamed:
+            # a whole file (mini-program camera API): it can only exist once the timeline ran
+            if challenge.recording_started_at is None:
+                raise FlowError("recording_not_started")
+            tl = Timeline.from_dict(challenge.timeline)
+            at = _elapsed(challenge, now)
+            if not (tl.duration_s - UPLOAD_EARLY_S <= at <= tl.duration_s + UPLOAD_LATE_S) or \
+                    len(challenge.reveals) < len(tl.prompts):
+                challenge.used_at = now
+                audit.record(session, "wechat", "upload.timing_refused", actor_id=wechat_user_id,
+                             target_kind="challenge", target_id=challenge_id, at_s=round(at, 3))
+                session.commit()
+                raise FlowError("stream_timing")
+        _check_limits(session, retiree_id, now, policy)
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
@@ -195,7 +416,7 @@ def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | No
         if attempt.status == AttemptStatus.created:
             check_may_certify(session, wechat_user_id, attempt.retiree_id, now.date())
             require_consent(session, wechat_user_id, attempt.retiree_id)
-            _check_limits(session, attempt.retiree_id, now, policy)
+            _check_limits(session, attempt.retiree_id, now, policy, exclude_attempt=attempt.id)
         changed = session.execute(
             update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
             .values(status=AttemptStatus.queued)

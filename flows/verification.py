@@ -64,8 +64,9 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
         return record_verdict(services, attempt_id, REUSED_VIDEO, now=clock.now_utc())
     started = time.perf_counter()
     with services.objects.local_copy(work.video_key) as path:
-        verdict = vision.analyze_video(path, challenge=work.actions, templates=work.templates,
-                                       config=services.vision_config, models=services.vision_models)
+        verdict = vision.analyze_video(path, challenge=work.challenge, templates=work.templates,
+                                       config=services.vision_config, models=services.vision_models,
+                                       earlier_fingerprints=work.earlier_fingerprints)
     name_matched_template(verdict, work)
     log.info("vision done", extra={"attempt_id": attempt_id, "verdict": verdict.verdict,
                                    "reasons": verdict.reasons, "seconds": round(time.perf_counter() - started, 3)})
@@ -76,11 +77,19 @@ class VerificationWork:
     """What the job needs, read in one short transaction."""
 
     def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool,
-                 template_ids: list[int] | None = None, template_sources: list[str] | None = None) -> None:
+                 template_ids: list[int] | None = None, template_sources: list[str] | None = None,
+                 timeline: dict | None = None, earlier_fingerprints: list[bytes] | None = None) -> None:
         self.video_key, self.actions, self.templates = video_key, actions, templates
         self.reused = reused  # the very same bytes were submitted before: a replay, not a recording
         self.template_ids = template_ids or []
         self.template_sources = template_sources or []
+        #: issue 15: the bound challenge (vision.Timeline) and the retiree's earlier uploads' fingerprints
+        self.timeline = timeline
+        self.earlier_fingerprints = earlier_fingerprints or []
+
+    @property
+    def challenge(self):
+        return vision.Timeline.from_dict(self.timeline) if self.timeline else self.actions
 
 
 def name_matched_template(verdict: Verdict, work: VerificationWork) -> None:
@@ -120,8 +129,12 @@ def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
         photos = active_templates(session, attempt.retiree_id)
         reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
                                                          Attempt.id != attempt.id).limit(1)) is not None
+        earlier = list(session.scalars(
+            select(Attempt.fingerprint).where(Attempt.retiree_id == attempt.retiree_id, Attempt.id != attempt.id,
+                                              Attempt.fingerprint.is_not(None))
+            .order_by(Attempt.created_at.desc()).limit(30)))
         return VerificationWork(attempt.video_key, list(challenge.actions), [p.template for p in photos], reused,
-                                [p.id for p in photos], [p.source for p in photos])
+                                [p.id for p in photos], [p.source for p in photos], challenge.timeline, earlier)
 
 
 def mark_running(services, attempt_id: str) -> None:
@@ -151,6 +164,8 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             return attempt.status.value
         attempt.verdict = verdict.verdict
         attempt.reasons = list(verdict.reasons)
+        if getattr(verdict, "fingerprint", None):
+            attempt.fingerprint = verdict.fingerprint
         attempt.advice = list(verdict.advice)
         attempt.scores = dict(verdict.scores)
         attempt.model_versions = dict(verdict.models)

@@ -253,6 +253,13 @@ class Challenge(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # issue 15: the planned timeline (vision.timeline.Timeline.to_dict), revealed step by
+    # step after recording_started_at; reveals/chunks: server-side arrival log
+    # ({"step"/"seq", "at_s"} seconds after recording_started_at).
+    timeline: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    recording_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reveals: Mapped[list] = mapped_column(JSON, default=list)
+    chunks: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class Attempt(Base):
@@ -263,6 +270,8 @@ class Attempt(Base):
     challenge_id: Mapped[str | None] = mapped_column(ForeignKey("challenge.id"), unique=True)
     video_key: Mapped[str | None] = mapped_column(String(255))
     video_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Content fingerprint of the recording (vision.fingerprint), compared with later uploads.
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus, "attempt_status"),
                                                   default=AttemptStatus.created, index=True)
     verdict: Mapped[str | None] = mapped_column(String(10))  # pass / fail / review

@@ -12,8 +12,11 @@ from vision.enroll import EnrollmentResult, enroll_photo, frame_template
 from vision.liveness import ACTIONS
 from vision.loading import VisionModels, load_models
 from vision.pipeline import Verdict, analyze_video
+from vision.timeline import Timeline, plan_timeline
 
 __all__ = [
+    "Timeline",
+    "plan_timeline",
     "ACTIONS",
     "EnrollmentResult",
     "Verdict",

@@ -24,6 +24,8 @@ from typing import Any, Iterator, Sequence
 import cv2
 import numpy as np
 
+from vision.binding import ADVICE as BINDING_ADVICE
+from vision.binding import BindingConfig, judge_binding
 from vision.config import VisionConfig
 from vision.detect import FaceBox
 from vision.landmarks import FrameMeasure, measure
@@ -32,6 +34,7 @@ from vision.loading import VisionModels, load_models
 from vision.match import FrameFace, match_faces, needs_another_frame
 from vision.quality import luma_and_sharpness
 from vision.templates import FaceQuality, FaceTemplate, parse_template
+from vision.timeline import Timeline
 from vision.video import DecodedVideo, VideoRejected, load_video
 
 log = logging.getLogger("lifecert.vision")
@@ -53,6 +56,7 @@ ADVICE: dict[str, tuple[str, ...]] = {
     "no_template": ("wait_for_review",),
     "model_unavailable": ("wait_for_review",),
 }
+ADVICE.update(BINDING_ADVICE)  # issue 15: light, windows, earlier uploads (vision/binding.py)
 
 #: Reasons whose presence alone makes the verdict at most "review" (never "fail").
 REVIEW_REASONS = frozenset({"model_unavailable", "match_uncertain", "no_template"})
@@ -73,6 +77,9 @@ class Verdict:
     #: Template (vision.templates bytes) of the best embedded frame, when both face models
     #: ran on it: what a supervised or strong certification may enrol as an extra template.
     best_frame_template: bytes | None = None
+    #: Content fingerprint of this clip (vision.fingerprint), when the challenge was a
+    #: Timeline: stored with the upload and passed back as an earlier fingerprint.
+    fingerprint: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record (no image bytes)."""
@@ -318,19 +325,27 @@ def _validate_challenge(challenge: Sequence[str]) -> list[str]:
 
 def analyze_video(
     video: str | os.PathLike | bytes,
-    challenge: Sequence[str],
+    challenge: Sequence[str] | Timeline,
     templates: Sequence[bytes | np.ndarray | FaceTemplate] = (),
     config: VisionConfig | None = None,
     models: VisionModels | None = None,
+    earlier_fingerprints: Sequence[bytes] = (),
+    binding: BindingConfig | None = None,
 ) -> Verdict:
     """Decide whether a live person did ``challenge`` in order and is the enrolled person.
 
     ``video`` is a path or the uploaded bytes; ``templates`` are the person's active
     templates (``vision.templates`` bytes, legacy 512-byte dlib ones, or FaceTemplate).
-    Raises ValueError only for programming errors (unknown action, malformed template);
-    everything about the video ends in a Verdict."""
+    ``challenge`` is a list of actions (order only) or a ``Timeline`` (issue 15: each action
+    in its own window, the light sequence reflected by the face, and no footage of
+    ``earlier_fingerprints``, the same person's earlier uploads). Raises ValueError only for
+    programming errors (unknown action, malformed template); everything about the video ends
+    in a Verdict."""
     config = config or VisionConfig()
-    ch = _validate_challenge(challenge)
+    timeline = challenge if isinstance(challenge, Timeline) else None
+    if timeline is not None:
+        timeline.validate()
+    ch = _validate_challenge(timeline.actions if timeline is not None else challenge)
     tmpl = [parse_template(t) for t in templates]
     timer = _Timer()
     t_all_w, t_all_c = time.perf_counter(), time.process_time()
@@ -343,6 +358,7 @@ def analyze_video(
     video_info: dict[str, Any] = {}
     best_jpeg: bytes | None = None
     best_template: list[bytes] = []
+    fp_bytes: list[bytes] = []
 
     def finish() -> Verdict:
         timer.wall["total"] = time.perf_counter() - t_all_w
@@ -375,6 +391,7 @@ def analyze_video(
             challenge=ch,
             video=video_info,
             best_frame_template=best_template[0] if best_template else None,
+            fingerprint=fp_bytes[0] if fp_bytes else None,
         )
         log.info(
             "vision verdict=%s reasons=%s challenge=%s total=%.2fs",
@@ -412,6 +429,12 @@ def analyze_video(
         if ev.embeddings and ev.embeddings[0][1].dlib is not None and ev.embeddings[0][1].sface is not None:
             f = ev.embeddings[0][1]
             best_template.append(FaceTemplate(dlib=f.dlib, sface=f.sface, quality=f.quality).to_bytes())
+    if timeline is not None:
+        with timer.stage("binding"):
+            fp = judge_binding(ev, timeline, earlier_fingerprints, reasons, scores, binding)
+            if fp is not None:
+                fp_bytes.append(fp.to_bytes())
+    with timer.stage("judge"):
         if ev.best_pos is not None:
             rgb = decoded.frames[ev.best_pos].rgb
             ok, buf = cv2.imencode(

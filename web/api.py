@@ -96,13 +96,73 @@ def api_new_challenge():
     try:
         challenge = certify_flow.start_challenge(current_services(), g.user_id, body.retiree_id)
     except FlowError as exc:
-        return refusal(exc, 403 if exc.code in ("not_bound", "stopped", "in_person_required") else 409)
+        return refusal(exc, 403 if exc.code in ("not_bound", "stopped", "in_person_required")
+                       else 429 if exc.code == "too_many_challenges" else 409)
     except ValueError:
         return jsonify(error="bad_request", message=zh.API_BAD_REQUEST), 400
-    return jsonify(challenge_id=challenge.id, actions=challenge.actions, nonce=challenge.nonce,
+    # issue 15: nothing of the timeline before it is needed, only how many steps and how long
+    tl = challenge.timeline or {}
+    return jsonify(challenge_id=challenge.id, nonce=challenge.nonce, steps=len(challenge.actions),
                    expires_at=challenge.expires_at.isoformat(),
+                   duration_s=tl.get("duration_s"),
+                   start_url=url_for("api.api_start_recording", challenge_id=challenge.id),
+                   step_url=url_for("api.api_step", challenge_id=challenge.id, k=0)[:-1],
+                   chunk_url=url_for("api.api_chunk", challenge_id=challenge.id, seq=0)[:-1],
+                   finish_url=url_for("api.api_finish_stream", challenge_id=challenge.id),
                    upload_url=url_for("api.api_upload", challenge_id=challenge.id),
-                   max_seconds=10, max_bytes=certify_flow.MAX_VIDEO_BYTES), 201
+                   chunk_s=certify_flow.CHUNK_S,
+                   max_seconds=int((tl.get("duration_s") or 10) + 5), max_bytes=certify_flow.MAX_VIDEO_BYTES), 201
+
+
+def _step_refusal(exc: FlowError):
+    if exc.code == "step_not_yet":
+        return refusal(exc, 425)
+    return refusal(exc, 404 if exc.code in ("challenge_unknown", "step_unknown") else 409)
+
+
+@bp.post("/api/challenges/<challenge_id>/start")
+@api_login_required
+def api_start_recording(challenge_id: str):
+    """The recorder started: the server's clock for this timeline starts; step 0 comes back."""
+    try:
+        return jsonify(certify_flow.start_recording(current_services(), challenge_id, g.user_id))
+    except FlowError as exc:
+        return _step_refusal(exc)
+
+
+@bp.get("/api/challenges/<challenge_id>/steps/<int:k>")
+@api_login_required
+def api_step(challenge_id: str, k: int):
+    """Step k (prompt + its flashes), only once the recording has reached it (else 425: poll again)."""
+    try:
+        return jsonify(certify_flow.reveal_step(current_services(), challenge_id, g.user_id, k))
+    except FlowError as exc:
+        return _step_refusal(exc)
+
+
+@bp.put("/api/uploads/<challenge_id>/chunks/<int:seq>")
+@api_login_required
+def api_chunk(challenge_id: str, seq: int):
+    """One MediaRecorder timeslice, sent while recording."""
+    data = request.get_data(cache=False)
+    try:
+        return jsonify(certify_flow.receive_chunk(current_services(), challenge_id, g.user_id, seq, data)), 201
+    except FlowError as exc:
+        return refusal(exc, 413 if exc.code == "video_too_large" else 409)
+
+
+@bp.post("/api/uploads/<challenge_id>/finish")
+@api_login_required
+def api_finish_stream(challenge_id: str):
+    """All chunks sent: the server checks their timing and joins them into the recording."""
+    data = form_or_json()
+    try:
+        attempt = certify_flow.finish_stream(current_services(), challenge_id, g.user_id,
+                                             str(data.get("content_type") or "video/webm"))
+    except FlowError as exc:
+        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415}.get(exc.code, 409)
+        return refusal(exc, status)
+    return jsonify(attempt_id=attempt.id, status=attempt.status.value), 201
 
 
 @bp.route("/api/uploads/<challenge_id>", methods=["PUT", "POST"])
@@ -125,7 +185,7 @@ def api_submit(attempt_id: str):
     try:
         attempt = certify_flow.submit(current_services(), attempt_id, g.user_id)
     except FlowError as exc:
-        return refusal(exc, 404)
+        return refusal(exc, 404 if exc.code == "attempt_unknown" else 409)
     return jsonify(attempt_id=attempt.id, status=attempt.status.value), 202
 
 

@@ -30,6 +30,12 @@ REASONS: dict[str, str] = {
     "match_uncertain": "照片比对不确定，转人工审核",
     "no_template": "还没有登记照片，转人工审核",
     "repeated_failures": "多次没有通过，已转人工审核",
+    # issue 15: the bound challenge (vision/binding.py)
+    "action_not_in_window": "动作没有在提示之后做",
+    "recording_too_short": "录像提前结束了",
+    "light_mismatch": "屏幕的光没有照到脸上",
+    "light_inconclusive": "光线不合适，看不清屏幕的反光",
+    "replay_suspected": "这段视频以前提交过",
 }
 
 # What to do about it (vision advice keys).
@@ -44,6 +50,25 @@ ADVICE: dict[str, str] = {
     "try_again": "请再试一次",
     "go_offline": "可到社区服务点办理，或预约上门认证",
     "wait_for_review": "工作人员会尽快审核，结果会通知您",
+    "wait_for_prompt": "请听完提示再做动作",
+    "record_until_done": "请等提示说完成再停止",
+    "keep_face_near_screen": "请把脸对着手机屏幕，离近一点",
+    "screen_brightness_up": "请把手机屏幕调亮一些",
+    "soft_indoor_light": "请到室内光线柔和的地方",
+}
+
+# Spoken prompts of the recording page (pre-rendered by scripts/make_prompt_audio.py).
+PROMPTS: dict[str, str] = {
+    "ready": "准备好了，听到提示后再慢慢做动作",
+    "blink": "请眨眨眼",
+    "turn_left": "请慢慢把头转向左边",
+    "turn_right": "请慢慢把头转向右边",
+    "open_mouth": "请张张嘴",
+    "nod": "请点点头",
+    "uploading": "正在上传，请稍候",
+    "verifying": "正在核验，请稍候",
+    "result_passed": "认证通过",
+    "result_other": "认证结果已经出来了，请看屏幕上的字",
 }
 
 # How a certification was done (storage.models.CertificationMethod values).
@@ -77,6 +102,13 @@ REFUSALS: dict[str, str] = {
     "too_many_family": "一个微信最多可为 10 位老人代认证",
     "token_invalid": "二维码已失效，请让老人重新出示二维码",
     "rate_limited": "尝试次数太多，请稍后再试",
+    "too_many_challenges": "认证次数太多，请过一小时再试，或到社区服务点办理",
+    "recording_not_started": "请先点开始录像",
+    "step_not_yet": "请跟着提示慢慢做",
+    "step_unknown": "认证已失效，请重新开始",
+    "chunk_unexpected": "网络不稳定，请重新开始",
+    "stream_incomplete": "录像没有传完整，请重新开始",
+    "stream_timing": "录像没有按时传上来，请在网络好的地方重新开始",
 }
 
 

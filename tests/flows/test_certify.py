@@ -22,6 +22,7 @@ from storage.models import (
     Retiree,
 )
 from storage.objects import LocalObjectStore, ObjectStoreError
+from tests.recording import ran_timeline
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def uploaded(world, tiny_mp4, user_id=None, retiree_id=None, seed=1):
     user_id = user_id or world.self_user_id
     challenge = certify.start_challenge(world.services, user_id, retiree_id or world.retiree_id,
                                         rng=random.Random(seed))
+    ran_timeline(world.services, challenge.id)
     return certify.receive_upload(world.services, challenge.id, user_id, io.BytesIO(tiny_mp4), "video/mp4",
                                   len(tiny_mp4))
 
@@ -91,6 +93,7 @@ def test_upload_streams_into_the_store_and_double_upload_is_one_attempt(world, t
 
 def test_disguised_or_wrong_type_uploads_are_refused(world):
     challenge = certify.start_challenge(world.services, world.self_user_id, world.retiree_id)
+    ran_timeline(world.services, challenge.id)
     with pytest.raises(FlowError) as exc:
         certify.receive_upload(world.services, challenge.id, world.self_user_id, io.BytesIO(b"\xff\xd8\xff\xe0JFIF"),
                                "video/mp4")

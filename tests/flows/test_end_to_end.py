@@ -111,7 +111,10 @@ def certify_with_video(stack, browser, retiree_id: int, video: bytes) -> dict:
     # The server drew a random order; this recording shows one particular order, so the
     # test makes the server have asked for exactly that (a real user follows the prompts).
     with stack.services.db.session() as s:
-        s.execute(update(Challenge).where(Challenge.id == body["challenge_id"]).values(actions=SHOWN_ACTIONS))
+        # (the order-only path: the unsimulated clip cannot answer a light sequence; the
+        # bound challenge end to end is tests/flows/test_bound_challenge.py)
+        s.execute(update(Challenge).where(Challenge.id == body["challenge_id"]).values(actions=SHOWN_ACTIONS,
+                                                                                         timeline=None))
     up = browser.put(api + body["upload_url"], data=video, headers={"Content-Type": "video/mp4"}, timeout=60)
     assert up.status_code == 201, up.text
     sub = browser.post(f"{api}/api/attempts/{up.json()['attempt_id']}/submit", timeout=30)

@@ -1,4 +1,9 @@
-// The recording page: one instruction at a time, spoken and shown large; at most 10 seconds.
+// The recording page (issue 15): a bound, paced challenge.
+// The server reveals each step (its prompt and its screen-light flashes) only when the
+// recording reaches it; the recording streams to the server in 1-second chunks while it
+// is made. Each prompt is spoken (pre-rendered audio, speechSynthesis only as a fallback),
+// then the person gets a long, calm window; a step counter and a countdown show where
+// they are. The start button hides while recording.
 (function () {
   "use strict";
   var WORDS = {
@@ -8,16 +13,18 @@
     open_mouth: "请张张嘴",
     nod: "请点点头"
   };
-  var STEP_MS = 2800, MAX_MS = 10000;
+  var AUDIO_BASE = (window.LIFECERT && window.LIFECERT.audioBase) || "/h5/static/audio/";
   var prompt = document.getElementById("prompt");
   var startBtn = document.getElementById("start");
   var preview = document.getElementById("preview");
+  var light = document.getElementById("light");
+  var stepBox = document.getElementById("step");
+  var countdown = document.getElementById("countdown");
   var stream = null;
   var config = document.getElementById("lifecert-config");
   var retireeId = Number(config.getAttribute("data-retiree-id"));
 
-  function say(text) {
-    prompt.textContent = text;
+  function speakFallback(text) {
     try {
       if (window.speechSynthesis) {
         var u = new SpeechSynthesisUtterance(text);
@@ -27,13 +34,32 @@
     } catch (e) { /* speech is a help, not a requirement */ }
   }
 
+  // Pre-rendered audio first (WeChat's browser often has no zh-CN voice), then speech.
+  function say(text, key) {
+    prompt.textContent = text;
+    if (key) {
+      try {
+        var a = new Audio(AUDIO_BASE + key + ".wav");
+        var p = a.play();
+        if (p && p.catch) { p.catch(function () { speakFallback(text); }); }
+        return;
+      } catch (e) { /* fall through */ }
+    }
+    speakFallback(text);
+  }
+
   function api(method, url, body, type) {
     var opts = { method: method, credentials: "same-origin", headers: {} };
-    if (body instanceof Blob) { opts.body = body; opts.headers["Content-Type"] = type; }
+    if (body instanceof Blob) { opts.body = body; opts.headers["Content-Type"] = type || "application/octet-stream"; }
     else if (body) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
     return fetch(url, opts).then(function (r) {
-      return r.json().then(function (j) { if (!r.ok) { throw j; } return j; });
+      return r.json().then(function (j) { if (!r.ok) { j.status = r.status; throw j; } return j; });
     });
+  }
+
+  function setLight(rgb) {
+    var c = "rgb(" + rgb.map(function (v) { return Math.round(v * 255); }).join(",") + ")";
+    light.style.backgroundColor = c;
   }
 
   function showResult(headline, detail, ok, more) {
@@ -41,6 +67,8 @@
     startBtn.style.display = "none";
     document.getElementById("stage").style.display = "none";  // the result is all there is to read now
     prompt.style.display = "none";
+    stepBox.style.display = "none"; countdown.style.display = "none";
+    light.style.backgroundColor = "";
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
     var box = document.getElementById("result");
     var h = document.getElementById("headline");
@@ -51,7 +79,8 @@
     document.getElementById("ways-on").style.display = ok ? "none" : "block";
     box.querySelector(".retry").style.display = more.retry === false ? "none" : "block";
     box.style.display = "block";
-    say(more.spoken || [headline, detail, more.tip].filter(Boolean).join("。"));  // all of it, not the headline
+    // all of it, not the headline; a pass has its pre-rendered words, the rest is spoken in full
+    say(more.spoken || [headline, detail, more.tip].filter(Boolean).join("。"), ok ? "result_passed" : null);
   }
 
   function poll(attemptId, tries) {
@@ -63,37 +92,76 @@
   }
 
   function pickType() {
-    var types = ["video/mp4", "video/webm;codecs=vp8", "video/webm"];
+    var types = ["video/webm;codecs=vp8", "video/webm", "video/mp4"];
     for (var i = 0; i < types.length; i++) {
       if (window.MediaRecorder && MediaRecorder.isTypeSupported(types[i])) { return types[i]; }
     }
     return "";
   }
 
-  function record(challenge) {
+  function record(ch) {
     var type = pickType();
     var rec = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
-    var chunks = [];
-    rec.ondataavailable = function (e) { if (e.data && e.data.size) { chunks.push(e.data); } };
+    var seq = 0, sending = Promise.resolve(), failed = null, t0 = 0, endS = null, shown = [];
+    rec.ondataavailable = function (e) {
+      if (!e.data || !e.data.size) { return; }
+      var n = seq; seq += 1;
+      var blob = e.data;
+      sending = sending.then(function () { return api("PUT", ch.chunk_url + n, blob); })
+        .catch(function (err) { failed = failed || err; });
+    };
     rec.onstop = function () {
-      var blob = new Blob(chunks, { type: (rec.mimeType || type || "video/webm").split(";")[0] });
-      say("正在上传，请稍候");
-      api("PUT", challenge.upload_url, blob, blob.type).then(function (up) {
+      light.style.backgroundColor = "";
+      stepBox.textContent = ""; countdown.textContent = "";
+      say("正在上传，请稍候", "uploading");
+      sending.then(function () {
+        if (failed) { throw failed; }
+        return api("POST", ch.finish_url, { content_type: (rec.mimeType || type || "video/webm").split(";")[0], shown: shown });
+      }).then(function (up) {
         return api("POST", "/api/attempts/" + up.attempt_id + "/submit");
       }).then(function (sub) {
-        say("正在核验，请稍候");
+        say("正在核验，请稍候", "verifying");
         poll(sub.attempt_id, 0);
       }).catch(function (e) { showResult("没有传上去", (e && e.message) || "请稍后再试", false); });
     };
-    rec.start(500);
-    var steps = challenge.actions.slice();
-    var i = 0;
-    function next() {
-      if (i < steps.length) { say(WORDS[steps[i]] || steps[i]); i += 1; setTimeout(next, STEP_MS); }
-      else { rec.stop(); }
+    function now() { return (performance.now() - t0) / 1000; }
+    function at(s, fn) { setTimeout(fn, Math.max(0, (s - now()) * 1000)); }
+
+    function play(step) {
+      step.flashes.forEach(function (f) {
+        at(f.start_s, function () { setLight(f.rgb); });
+        at(f.end_s, function () { setLight(step.base_rgb); });
+      });
+      at(step.shown_s, function () {
+        shown.push({ step: step.step, at_s: now() });
+        stepBox.textContent = "第" + (step.step + 1) + "步 / 共" + step.of + "步";
+        say(WORDS[step.action] || step.action, step.action);
+        var tick = setInterval(function () {
+          var left = Math.ceil(step.window_end_s - now());
+          countdown.textContent = left > 0 ? "还有 " + left + " 秒，慢慢来" : "";
+          if (left <= 0) { clearInterval(tick); }
+        }, 250);
+      });
+      if (step.end_s !== null && step.end_s !== undefined) {
+        endS = step.end_s;
+        at(endS, function () { if (rec.state === "recording") { rec.stop(); } });
+      } else {
+        // ask for the next step shortly before it is due; the server answers 425 until then
+        at(step.window_end_s - 0.3, function () { fetchStep(step.step + 1, 0); });
+      }
     }
-    next();
-    setTimeout(function () { if (rec.state === "recording") { rec.stop(); } }, MAX_MS);
+    function fetchStep(k, tries) {
+      api("GET", ch.step_url + k).then(play).catch(function (e) {
+        if (e && e.status === 425 && tries < 40) { setTimeout(function () { fetchStep(k, tries + 1); }, 250); }
+        else { if (rec.state === "recording") { rec.stop(); } showResult("出了点问题", (e && e.message) || "请重新开始", false); }
+      });
+    }
+    api("POST", ch.start_url).then(function (first) {
+      rec.start(Math.round(ch.chunk_s * 1000));
+      t0 = performance.now();
+      setLight(first.base_rgb);
+      play(first);
+    }).catch(function (e) { showResult("暂时不能认证", (e && e.message) || "请稍后再试", false); });
   }
 
   navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: 640, height: 480 }, audio: false })
@@ -106,8 +174,12 @@
 
   startBtn.addEventListener("click", function () {
     startBtn.disabled = true;
+    startBtn.style.display = "none";  // nothing to press while recording
     api("POST", "/api/challenges", { retiree_id: retireeId })
-      .then(function (c) { say("准备好了，跟着提示做"); setTimeout(function () { record(c); }, 1200); })
+      .then(function (c) {
+        say("准备好了，听到提示后再慢慢做动作", "ready");
+        setTimeout(function () { record(c); }, 2500);
+      })
       .catch(function (e) { showResult("暂时不能认证", (e && e.message) || "请稍后再试", false); });
   });
 })();
