@@ -177,7 +177,8 @@ def enqueue_verification(services, attempt_id: str) -> None:
 
 
 def recover_stuck_attempts(services, now: dt.datetime | None = None,
-                           older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[str]:
+                           older_than: dt.timedelta = dt.timedelta(minutes=5),
+                           started_older_than: dt.timedelta = dt.timedelta(minutes=10)) -> list[str]:
     """Re-queue attempts the queue has lost (Redis restarted) or whose worker died.
 
     An attempt counts as stuck when it has been queued or running for longer than
@@ -205,7 +206,7 @@ def recover_stuck_attempts(services, now: dt.datetime | None = None,
             status = None
         if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
             continue
-        if status == JobStatus.STARTED and now - since < dt.timedelta(minutes=10):
+        if status == JobStatus.STARTED and now - since < started_older_than:
             continue
         with services.db.session() as session:
             session.execute(update(Attempt).where(Attempt.id == row.id).values(status=AttemptStatus.queued,

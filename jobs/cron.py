@@ -8,9 +8,11 @@ from rq import cron
 
 from jobs.console import run_cycle, tick
 from jobs.maintenance import apply_video_retention, recover_attempts
+from settings import load_settings
 from storage.queues import DEFAULT
 
-cron.register(recover_attempts, DEFAULT, interval=60, job_timeout=120, name="recover-attempts")
+cron.register(recover_attempts, DEFAULT, interval=load_settings().recovery_interval_s, job_timeout=120,
+              name="recover-attempts")
 cron.register(apply_video_retention, DEFAULT, cron="30 3 * * *", job_timeout=3600, name="video-retention")
 cron.register(run_cycle, DEFAULT, cron="30 1 * * *", job_timeout=3600, name="lifecert-daily-cycle")
 cron.register(tick, DEFAULT, interval=60, job_timeout=50, name="lifecert-campaign-watchdog")
