@@ -20,6 +20,7 @@ from storage import redis_conn
 from storage.db import Database
 from storage.objects import LocalObjectStore, ObjectStore, S3ObjectStore
 from storage.personal_data import FieldCipher
+from storage.queues import JobQueue, RqJobQueue
 from vision.config import VisionConfig
 from wechat.client import LifecertWeChatClient
 
@@ -45,6 +46,11 @@ class Services:
     def redis(self) -> redis.Redis:
         # Lazy: an embedded server is started only by a process that uses Redis.
         return redis_conn.connect(self.settings.redis_url)
+
+    @functools.cached_property
+    def jobs(self) -> JobQueue:
+        """Where use cases queue work (rq on this process's Redis)."""
+        return RqJobQueue(lambda: self.redis)
 
     @functools.cached_property
     def wechat(self) -> LifecertWeChatClient:

@@ -20,6 +20,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlparse
 
 from vision.config import VisionConfig
@@ -83,6 +84,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     problems: list[str] = []
 
+    @overload
+    def get(name: str, default: str) -> str: ...
+    @overload
+    def get(name: str, default: None = None) -> str | None: ...
     def get(name: str, default: str | None = None) -> str | None:
         value = env.get(PREFIX + name)
         return value if value not in (None, "") else default

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from certification.names import mask_name
 from storage.models import Binding, Certification, Retiree, WeChatUser, utcnow
 
 
@@ -32,15 +33,6 @@ def record(services, openid: str, *, subscribed: bool | None = None, at: dt.date
         except IntegrityError:
             continue  # another process inserted the same openid first; update theirs
     raise RuntimeError("could not record the WeChat user")
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 张三丰 → 张*丰: enough for a family member to recognise, not to expose."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def bound_retirees(services, openid: str) -> list[dict]:

@@ -13,6 +13,7 @@ customer service.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import redis
 
@@ -20,11 +21,11 @@ TTL_S = 300  # WeChat's retries come within ~15 s; 5 minutes is ample
 ACTIVE_TTL_S = 600  # record "last interaction" in the database at most once per 10 minutes per user
 
 
-def message_key(fields: dict[str, str]) -> str:
+def message_key(fields: Mapping[str, str | None]) -> str:
     if fields.get("MsgId"):
         return f"wechat:seen:m:{fields['MsgId']}"
     # Event and EventKey too: two different clicks in one second are two events, a retry is identical.
-    return "wechat:seen:e:" + ":".join(fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey"))
+    return "wechat:seen:e:" + ":".join(fields.get(k) or "" for k in ("FromUserName", "CreateTime", "Event", "EventKey"))
 
 
 PENDING, NO_REPLY = b"", b"-"
@@ -50,7 +51,9 @@ def wait_for_reply(r: redis.Redis, key: str, budget_s: float) -> str | None:
     while True:
         stored = r.get(key)
         if stored not in (None, PENDING) or time.monotonic() >= deadline:
-            return stored.decode() if stored and stored != NO_REPLY else None
+            if not stored or stored == NO_REPLY:
+                return None
+            return stored.decode() if isinstance(stored, bytes) else str(stored)
         time.sleep(0.05)
 
 

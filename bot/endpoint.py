@@ -31,13 +31,14 @@ from wechatpy.replies import TextReply
 from bot import accounts, dedupe, replies
 from flows.outbox import enqueue_text
 from wechat import signing
+from wording import zh
 
 log = logging.getLogger("lifecert.wechat.endpoint")
 bp = Blueprint("wechat", __name__)
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 SUCCESS = "success"  # WeChat's "no reply, and don't retry"
-BUSY_REPLY = "系统有点忙，请稍等一会儿再试。如着急，请打{hotline}。"
+BUSY_REPLY = zh.BUSY_REPLY
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_pid = 0
@@ -134,12 +135,16 @@ def receive() -> Response:
     return Response(reply_xml, status=200, mimetype="application/xml")
 
 
-def _message(fields: dict[str, str], xml) -> object:
+def _message(fields: dict[str, str | None], xml) -> object:
     """wechatpy's message object, built from the fields already parsed when the push is flat (it nearly
     always is); pushes with nested elements go through wechatpy's own parser."""
-    if None in fields.values() or fields["MsgType"].startswith("device_"):
+    if None in fields.values() or (fields["MsgType"] or "").startswith("device_"):
         return parse_message(xml)
-    fields = dict(fields)
+    flat: dict[str, str] = {k: v for k, v in fields.items() if v is not None}
+    return _flat_message(flat, xml)
+
+
+def _flat_message(fields: dict[str, str], xml) -> object:
     kind = fields["MsgType"].lower()
     if kind != "event":
         return MESSAGE_TYPES.get(kind, UnknownMessage)(fields)
@@ -156,7 +161,7 @@ def _render(msg, text: str | None) -> str | None:
     return TextReply(source=msg.target, target=msg.source, content=text).render() if text else None
 
 
-def _reply_for(services, msg, fields: dict[str, str]) -> str | None:
+def _reply_for(services, msg, fields: dict[str, str | None]) -> str | None:
     """The plaintext reply XML for ``msg`` (None: answer ``success``), processed at most once per push."""
     openid = msg.source
     kind = msg.type if msg.type != "event" else msg.event

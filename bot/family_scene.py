@@ -9,6 +9,7 @@ from flows import FlowError
 from flows import people as people_flow
 from flows.outbox import enqueue_template
 from storage.models import Binding, BindingKind
+from wording import zh
 from wording.zh import refusal_text
 
 
@@ -30,10 +31,9 @@ def bind_family(services, openid: str, token: str) -> str:
         raise SceneRejected(refusal_text(exc.code)) from exc
     if own_openid and own_openid != openid:
         enqueue_template(services, own_openid, "family_bound",
-                         {"name": name, "family": "一位家人", "at": dt.datetime.now()},
+                         {"name": name, "family": zh.FAMILY_MEMBER, "at": dt.datetime.now()},
                          retiree_id=retiree_id, dedupe_key=f"family-bound:{retiree_id}:{openid}")
-    return (f"绑定成功！您现在可以帮 {name} 做养老金资格认证了。\n"
-            "请点菜单“在线服务 → 资格认证”，在名单里选择老人，再按提示录像。")
+    return zh.FAMILY_BOUND_REPLY.format(name=name)
 
 
 __all__ = ["bind_family"]

@@ -17,6 +17,7 @@ from bot.scenes import handle_scene
 from storage.models import Notification
 from wechat import menu
 from wechat.oauth import authorize_url
+from wording import zh
 
 log = logging.getLogger("lifecert.wechat.replies")
 
@@ -26,40 +27,23 @@ INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click", "scancode_
 
 
 def _certify_link(settings) -> str:
-    return f'<a href="{authorize_url(settings.wechat, menu.CERTIFY_PATH, state="reply")}">点这里开始认证</a>'
+    return f'<a href="{authorize_url(settings.wechat, menu.CERTIFY_PATH, state="reply")}">{zh.LINK_CERTIFY}</a>'
 
 
 def welcome(services) -> str:
-    return ("您好，欢迎关注！这里可以在家用手机完成养老金领取资格认证，不用跑腿。\n\n"
-            "第一步：点下方菜单“在线服务→资格认证”，按提示绑定本人信息，再拍一段几秒钟的视频就行。\n"
-            "家人也可以帮忙：点“在线服务→家属代认证”。\n\n"
-            "有问题回复“帮助”。认证免费，不要把验证码告诉任何人。")
+    return zh.WELCOME
 
 
 def help_text(services) -> str:
-    return ("您可以回复这些字：\n"
-            "“认证”——怎么在手机上认证\n"
-            "“查询”——查看认证记录\n"
-            "“家属”——家人怎么帮忙认证\n"
-            "“绑定”——绑定或解绑老人\n"
-            "“问题”——常见问题\n"
-            "“电话”——联系我们\n"
-            "也可以直接点下方菜单。")
+    return zh.HELP
 
 
 def guide_text(services) -> str:
-    return ("【手机认证四步走】\n"
-            "1. 点菜单“在线服务→资格认证”；\n"
-            "2. 第一次使用要绑定本人姓名和身份证号；\n"
-            "3. 到亮处，摘下帽子眼镜，按提示拍几秒钟视频；\n"
-            "4. 等消息通知结果，一般几分钟内就有。\n"
-            f"{_certify_link(services.settings)}")
+    return zh.GUIDE.format(link=_certify_link(services.settings))
 
 
 def certify_text(services) -> str:
-    return ("在手机上认证很简单：点下方菜单“在线服务→资格认证”，按提示拍几秒钟视频就行。\n"
-            f"{_certify_link(services.settings)}\n"
-            "拍摄时请到亮处，摘下帽子和眼镜。")
+    return zh.CERTIFY.format(link=_certify_link(services.settings))
 
 
 def _page_link(services, path: str, text: str) -> str:
@@ -67,54 +51,48 @@ def _page_link(services, path: str, text: str) -> str:
 
 
 def family_text(services) -> str:
-    return ("家人可以用自己的手机帮老人认证：\n"
-            "1. 老人在自己的微信里打开“家属代认证”，出示家属二维码；\n"
-            "2. 家人关注本公众号，用微信“扫一扫”扫这个二维码；\n"
-            "3. 绑定后点“在线服务→资格认证”，选择老人，请老人本人对着镜头拍摄。\n"
-            "一位家人可以帮几位老人认证。\n" + _page_link(services, "/h5/family", "点这里出示二维码或管理家属"))
+    return zh.FAMILY + _page_link(services, "/h5/family", zh.LINK_FAMILY)
 
 
 def contact_text(services) -> str:
     hotline = services.settings.wechat.hotline
-    return (f"人社服务热线：{hotline}（工作日上班时间）。\n"
-            "也可以带上身份证，到社区服务站或社保经办窗口办理。\n"
-            "在这里直接留言，我们也会看到。")
+    return zh.CONTACT.format(hotline=hotline)
 
 
 def contact_info_text(services) -> str:
-    return ("修改联系电话，需要先绑定老人。\n" + _page_link(services, "/h5/contact", "点这里修改手机号") +
-            f"\n修改地址请带身份证到社保经办窗口办理，或打{services.settings.wechat.hotline}咨询。")
+    return (zh.CONTACT_INFO + _page_link(services, "/h5/contact", zh.LINK_CONTACT_INFO) +
+            zh.CONTACT_INFO_ADDRESS.format(hotline=services.settings.wechat.hotline))
 
 
 def binding_text(services, openid: str) -> str:
     people = accounts.bound_retirees(services, openid)
-    bind_link = (_page_link(services, "/h5/certify", "点这里绑定本人") + "\n"
-                 + _page_link(services, "/h5/family", "点这里管理家属代认证（解绑）"))
+    bind_link = (_page_link(services, "/h5/certify", zh.LINK_BIND_SELF) + "\n"
+                 + _page_link(services, "/h5/family", zh.LINK_MANAGE_FAMILY))
     if not people:
-        return ("您还没有绑定老人。绑定后才能认证和查记录。\n"
-                "本人或家人都可以绑定，需要老人的姓名和身份证号。\n" + bind_link)
-    lines = ["您已绑定："]
-    lines += [f"· {p['name']}（{'本人' if p['kind'] == 'self' else '家属代办'}）" for p in people]
+        return zh.NOT_BOUND_YET + bind_link
+    lines = [zh.BOUND_HEADER]
+    lines += [zh.BOUND_LINE.format(name=p['name'], kind=zh.BINDING_KINDS.get(p['kind'], zh.BINDING_KINDS['family']))
+              for p in people]
     return "\n".join(lines) + "\n" + bind_link
 
 
-_STATUS = {"active": "正常发放", "suspended": "暂停发放（补做认证后恢复）", "stopped": "已停发"}
+_STATUS = zh.PENSION_STATUS
 
 
 def records_text(services, openid: str) -> str:
     people = accounts.bound_retirees(services, openid)
     if not people:
-        return "您还没有绑定老人，暂时查不到认证记录。\n请先点“我的→绑定/解绑”。"
-    lines = ["【认证记录】"]
+        return zh.RECORDS_NOT_BOUND
+    lines = [zh.RECORDS_HEADER]
     for p in people:
         last = p["last_certified_on"]
-        when = f"{last.year}年{last.month}月{last.day}日" if last else "还没有记录"
-        lines.append(f"{p['name']}：上次认证 {when}；养老金{_STATUS.get(p['pension_status'], '')}")
-    return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", "点这里看全部记录")
+        when = zh.date_text(last) if last else zh.RECORDS_NONE
+        lines.append(zh.RECORDS_LINE.format(name=p['name'], when=when, status=_STATUS.get(p['pension_status'], '')))
+    return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", zh.LINK_RECORDS)
 
 
 def default_text(services) -> str:
-    return "抱歉，没看懂您的意思。\n" + help_text(services)
+    return zh.NOT_UNDERSTOOD + help_text(services)
 
 
 def _faq_index(services, openid):
@@ -156,13 +134,13 @@ CLICK_REPLIES = {
 
 # (keywords, answer) tried in order on text messages; the first whose keyword appears wins.
 KEYWORDS: list[tuple[tuple[str, ...], object]] = [
-    (("记录", "查询", "查一下"), records_text),
-    (("解绑", "绑定"), binding_text),
-    (("家属", "家人", "代认证", "子女"), _family),
-    (("帮助", "菜单", "你好", "您好", "在吗", "?", "？"), _help),
-    (("问题", "常见"), _faq_index),
-    (("电话", "联系", "人工", "客服", "地址"), _contact),
-    (("指南", "流程", "步骤"), _guide),
+    (zh.KEYWORDS_RECORDS, records_text),
+    (zh.KEYWORDS_BINDING, binding_text),
+    (zh.KEYWORDS_FAMILY, _family),
+    (zh.KEYWORDS_HELP, _help),
+    (zh.KEYWORDS_FAQ, _faq_index),
+    (zh.KEYWORDS_CONTACT, _contact),
+    (zh.KEYWORDS_GUIDE, _guide),
 ]
 
 
@@ -177,7 +155,7 @@ def _text_answer(services, openid: str, text: str):
             return (lambda fn=fn: fn(services, openid)), fn in STATIC
     if found := faq.match(text, hotline):
         return (lambda: found), True
-    if "认证" in text:
+    if zh.KEYWORD_CERTIFY in text:
         return (lambda: certify_text(services)), True
     return (lambda: default_text(services)), True
 
@@ -227,10 +205,9 @@ def respond(services, msg) -> str | None:
     if kind in ("view", "location", "view_miniprogram") or msg.type == "event":
         return None
     if kind == "video" or kind == "shortvideo":
-        return ("收到您的视频。认证视频请在“在线服务→资格认证”里按提示拍摄，聊天里发的视频不能用来认证。\n"
-                f"{_certify_link(services.settings)}")
+        return zh.VIDEO_IN_CHAT.format(link=_certify_link(services.settings))
     if kind in ("image", "voice"):
-        return "收到。目前只能看懂文字，请回复“帮助”看看能做什么，或打" + services.settings.wechat.hotline + "。"
+        return zh.TEXT_ONLY.format(hotline=services.settings.wechat.hotline)
     return default_text(services)
 
 

@@ -8,7 +8,7 @@ never an ID number). Other parts of the product register what a prefix means::
     @on_scene("bind")
     def bind_family(services, openid: str, value: str) -> str:
         ...  # look the token up; raise SceneRejected("…") if used or expired
-        return "绑定成功！…"
+        return "…"  # the reply text, from wording.zh
 
 The handler returns the text to show the user. :func:`handle_scene` gives a
 kind "this code has expired" answer for unknown prefixes and rejected values.
@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from wording import zh
+
 log = logging.getLogger("lifecert.wechat.scenes")
 
 SceneHandler = Callable[..., str]  # (services, openid, value) -> reply text
 _handlers: dict[str, SceneHandler] = {}
 
-EXPIRED_REPLY = ("这个二维码已经失效了（二维码有效期有限，用过一次也会失效）。\n"
-                 "请让老人或家人在“在线服务→家属代认证”里重新生成二维码，再扫一次。")
+EXPIRED_REPLY = zh.EXPIRED_QR_REPLY
 
 
 class SceneRejected(Exception):

@@ -6,7 +6,7 @@ can show. Bindings are the retiree themself (``self``), a family member acting
 as proxy (``family``) or agency/community staff (``staff``).
 
 Every answer is a :class:`Decision` with a machine-readable :class:`Reason`;
-the Chinese wording lives in :mod:`certification.messages`.
+the Chinese wording lives in :mod:`wording.zh`.
 """
 
 from __future__ import annotations

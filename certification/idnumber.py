@@ -4,7 +4,7 @@ The number is the key that links a WeChat user to a pension record, so a typo
 must be caught here, before it reaches the agency's data, and the user must be
 told *which* part is wrong. Errors therefore carry a machine-readable code
 (:class:`IdNumberProblem`); the Chinese wording lives in
-:mod:`certification.messages`, at the edge.
+:mod:`wording.zh`, at the edge.
 
 Layout of the 18 characters::
 

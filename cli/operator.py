@@ -25,6 +25,7 @@ from storage.db import current_revision, upgrade
 from storage.models import AdminRole, AdminUser, Agency
 from storage.objects import VIDEO_PREFIX
 from storage.personal_data import FieldCipher
+from wording import zh
 
 
 def _services() -> Services:
@@ -38,7 +39,7 @@ def _cipher() -> FieldCipher:
 def _agency(session, code: str) -> Agency:
     agency = session.scalar(select(Agency).where(Agency.code == code))
     if agency is None:
-        raise click.ClickException(f"没有代码为 {code} 的经办机构，请先用 create-agency 创建")
+        raise click.ClickException(zh.CLI_NO_AGENCY.format(code=code))
     return agency
 
 
@@ -63,7 +64,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-agency")
     @click.option("--code", required=True, help="short code, e.g. harbin")
-    @click.option("--name", required=True, help="e.g. 哈尔滨市社会保险事业服务中心")
+    @click.option("--name", required=True, help=zh.CLI_AGENCY_NAME_HELP)
     @click.option("--policy", default="harbin", show_default=True,
                   help="a preset (harbin, shijiazhuang) or a JSON file with the cycle policy")
     def create_agency(code: str, name: str, policy: str) -> None:
@@ -85,7 +86,7 @@ def register_cli(app: Flask) -> None:
             agency.cycle_policy = policy_dict
             session.flush()
             audit.record(session, "cli", "agency.save", target_kind="agency", target_id=agency.id)
-        click.echo(f"经办机构 {code} 已保存")
+        click.echo(zh.CLI_AGENCY_SAVED.format(code=code))
 
     @app.cli.command("create-admin")
     @click.argument("username")
@@ -95,7 +96,7 @@ def register_cli(app: Flask) -> None:
     def create_admin(username: str, role: str, agency_code: str | None, password: str) -> None:
         """Create a console user (or reset their password)."""
         if len(password) < 10:
-            raise click.ClickException("密码至少 10 位")
+            raise click.ClickException(zh.CLI_PASSWORD_SHORT)
         with _services().db.session() as session:
             agency_id = _agency(session, agency_code).id if agency_code else None
             user = session.scalar(select(AdminUser).where(AdminUser.username == username))
@@ -107,7 +108,7 @@ def register_cli(app: Flask) -> None:
             user.agency_id = agency_id
             session.flush()
             audit.record(session, "cli", "admin.save", target_kind="admin_user", target_id=user.id, role=role)
-        click.echo(f"管理员 {username} 已保存（角色：{role}）")
+        click.echo(zh.CLI_ADMIN_SAVED.format(username=username, role=role))
 
     @app.cli.command("import-roster")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -121,16 +122,16 @@ def register_cli(app: Flask) -> None:
         db = _services().db
         with db.session() as session:
             agency = _agency(session, agency_code)
-            with click.progressbar(length=total, label="导入中", file=click.get_text_stream("stderr")) as bar:
+            with click.progressbar(length=total, label=zh.ROSTER_IMPORTING, file=click.get_text_stream("stderr")) as bar:  # type: ignore[operator]
                 report = import_roster(session, _cipher(), agency, rows, today=dt.date.today(),
                                        on_row=lambda: bar.update(1))
             audit.record(session, "cli", "roster.import", target_kind="agency", target_id=agency.id,
                          created=report.created, updated=report.updated, unchanged=report.unchanged,
                          errors=len(report.errors))
         for err in report.errors:
-            click.echo(f"第 {err.line} 行：{err.message}")
-        click.echo(f"新增 {report.created} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
-                   f"有问题 {len(report.errors)} 行")
+            click.echo(zh.ROSTER_ROW_LINE.format(line=err.line, message=err.message))
+        click.echo(zh.ROSTER_REPORT.format(created=report.created, updated=report.updated, unchanged=report.unchanged,
+                                           errors=len(report.errors)))
 
     @app.cli.command("run-cycle")
     @click.option("--dry-run", is_flag=True, help="compute and report, write and send nothing")
@@ -147,6 +148,6 @@ def register_cli(app: Flask) -> None:
         today = dt.date.fromisoformat(day) if day else dt.date.today()
         reports = run_cycle(_services(), today, dry_run=dry_run, agency_codes=list(agency_codes) or None)
         for report in reports:
-            click.echo(("[试运行] " if dry_run else "") + report.summary())
+            click.echo((zh.CYCLE_DRY_RUN if dry_run else "") + report.summary())
         if not dry_run and not agency_codes:
-            click.echo(f"自动提醒：启动 {len(plan_automatic(_services(), today))} 个")
+            click.echo(zh.AUTO_CAMPAIGNS_STARTED.format(count=len(plan_automatic(_services(), today))))

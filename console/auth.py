@@ -26,12 +26,13 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from storage.models import AdminRole, AdminUser, Agency, utcnow
+from wording import zh
 
 IDLE_TIMEOUT_S = 30 * 60
 ABSOLUTE_TIMEOUT_S = 12 * 3600
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
-ROLE_LABELS = {"admin": "机构管理员", "reviewer": "审核员", "staff": "经办人员"}
+ROLE_LABELS = zh.ROLES
 
 # What each role may do. Review and recording certifications change payment; imports,
 # broadcasts, the cycle run, exports and death confirmations are the administrator's.

@@ -45,19 +45,15 @@ from storage.models import (
     Retiree,
     utcnow,
 )
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-SEGMENTS = {
-    "due_month": "本月应认证的人（生日月，或已到认证期）",
-    "not_certified": "本周期还没有认证的人",
-    "suspended": "已暂停发放的人",
-}
+SEGMENTS = zh.CAMPAIGN_SEGMENTS
 TEMPLATE_OF_SEGMENT = {"due_month": "reminder", "not_certified": "reminder", "suspended": "suspension"}
-STATUS_LABELS = {"planned": "未开始", "sending": "发送中", "paused": "已暂停", "done": "已完成", "cancelled": "已取消"}
-RESULT_LABELS = {"pending": "待发送", "queued": "排队中", "sent": "已发送", "delivered": "已送达", "failed": "失败",
-                 "paused": "额度用完，等待中", "skipped": "未发送（没有绑定微信）"}
+STATUS_LABELS = zh.CAMPAIGN_STATUS
+RESULT_LABELS = zh.CAMPAIGN_RESULTS
 DEFAULT_RATE_PER_S = 20.0
 DEFAULT_DAILY_QUOTA = 100_000
 AUTO_DEADLINE_DAYS = (30, 7, 1)
@@ -331,9 +327,9 @@ def plan_automatic(services, today: dt.date) -> list[int]:
         if bounds.days_to_deadline in AUTO_DEADLINE_DAYS:
             days = bounds.days_to_deadline
             wanted.append((f"auto:{agency.id}:deadline{days}:{bounds.cycle_year}",
-                           f"自动提醒：距认证截止还有 {days} 天", {"kind": "not_certified", "days": days}))
+                           zh.AUTO_CAMPAIGN_DEADLINE.format(days=days), {"kind": "not_certified", "days": days}))
         elif bounds.days_to_deadline > max(AUTO_DEADLINE_DAYS):
-            wanted.append((f"auto:{agency.id}:due_month:{today:%Y-%m}", f"自动提醒：{today.month}月应认证",
+            wanted.append((f"auto:{agency.id}:due_month:{today:%Y-%m}", zh.AUTO_CAMPAIGN_DUE_MONTH.format(month=today.month),
                            {"kind": "due_month"}))
         for key, name, segment in wanted:
             with services.db.session() as session:

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import random
 import secrets
-from typing import BinaryIO
+from typing import IO
 
 from rq import Retry
 from sqlalchemy import select, update
@@ -85,7 +85,7 @@ def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.date
 class _HashingLimitedReader:
     """Wraps the request stream: hashes what passes and stops past the size limit."""
 
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
         self.stream, self.limit = stream, limit
         self.size = 0
         self.sha256 = hashlib.sha256()
@@ -107,7 +107,7 @@ def _looks_like_video(head: bytes) -> bool:
     return head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3"
 
 
-def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: BinaryIO, content_type: str,
+def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[bytes], content_type: str,
                    length: int | None = None, now: dt.datetime | None = None) -> Attempt:
     """Stream a recording into the object store and create its attempt.
 

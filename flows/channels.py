@@ -34,15 +34,15 @@ from storage.models import (
     utcnow,
 )
 from storage.personal_data import FieldCipher
+from wording import zh
 from wording.zh import METHODS
 
 log = logging.getLogger("lifecert.console")
 
 METHOD_LABELS = METHODS
 STAFF_METHODS = ("on_site", "home_visit", "by_mail")
-REQUEST_LABELS = {"home_visit": "上门认证申请", "death_report": "死亡报告"}
-REQUEST_STATUS_LABELS = {"open": "待处理", "scheduled": "已安排", "done": "已完成", "confirmed": "已确认",
-                         "rejected": "已驳回", "cancelled": "已取消"}
+REQUEST_LABELS = zh.REQUEST_KINDS
+REQUEST_STATUS_LABELS = zh.REQUEST_STATUS
 
 
 class ChannelError(Exception):
@@ -110,7 +110,7 @@ def _id_cells(data: bytes) -> list[tuple[int, str]]:
     column, start = 0, 1
     header = [c.strip() for c in rows[0]]
     for i, cell in enumerate(header):
-        if cell in ("身份证号", "身份证号码", "公民身份号码", "证件号码"):
+        if cell in zh.ID_COLUMN_HEADERS:
             column = i
             break
     else:
@@ -135,7 +135,7 @@ def record_data_comparison(session: Session, cipher: FieldCipher, agency: Agency
             report.not_found += 1
             continue
         _cert, effect = record_certification(session, retiree, "data_comparison", certified_on, admin_id,
-                                             note="数据比对导入", today=certified_on)
+                                             note=zh.NOTE_DATA_COMPARISON, today=certified_on)
         if effect is None:
             report.already += 1
         else:
@@ -180,7 +180,7 @@ def handle_request(session: Session, request_id: int, action: str, admin_id: int
             raise ChannelError("bad_date")
         request.scheduled_for = when
     if action == "done":
-        record_certification(session, retiree, "home_visit", when or today, admin_id, note="上门认证", today=today)
+        record_certification(session, retiree, "home_visit", when or today, admin_id, note=zh.NOTE_HOME_VISIT, today=today)
     if action == "confirm":
         retiree.pension_status = PensionStatus.stopped
         retiree.stopped_reason = "death"

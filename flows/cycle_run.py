@@ -28,6 +28,7 @@ from flows.cycles import IN_PERSON_METHODS, policy_of, retiree_state
 from flows.standing import LAPSED, bounds_for, standing_query
 from logconfig import request_id
 from storage.models import Agency, AuditLog, Certification, Notification, PensionStatus, Retiree, utcnow
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
@@ -46,9 +47,9 @@ class CycleReport:
     notified: int = 0
 
     def summary(self) -> str:
-        verb = "将" if self.dry_run else "已"
-        return (f"{self.agency} {self.day}：{verb}暂停发放 {len(self.suspended)} 人（自 {self.suspend_since} 起），"
-                f"{verb}恢复发放 {len(self.resumed)} 人，通知 {self.notified} 条")
+        verb = zh.CYCLE_VERB_DRY if self.dry_run else zh.CYCLE_VERB_DONE
+        return zh.CYCLE_SUMMARY.format(agency=self.agency, day=self.day, verb=verb, suspended=len(self.suspended),
+                                       since=self.suspend_since, resumed=len(self.resumed), notified=self.notified)
 
 
 def _lapsed_ids(session, agency: Agency, bounds) -> list[int]:

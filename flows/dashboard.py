@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from flows import standing
 from flows.cycles import policy_of
 from storage.models import Agency, Attempt, AttemptStatus, Certification, CertificationMethod, Region, Retiree
+from wording import zh
 from wording.zh import REASONS
 
 DECIDED = (AttemptStatus.passed, AttemptStatus.failed, AttemptStatus.review, AttemptStatus.rejected)
@@ -75,7 +76,7 @@ def figures(session: Session, agency: Agency, region_ids: list[int] | None, toda
     return {
         "bounds": bounds,
         "totals": totals,
-        "regions": [names.get(r, "未分区") for r in regions],
+        "regions": [names.get(r, zh.NO_REGION) for r in regions],
         "by_region": [by_region[r] for r in regions],
         "months": months,
         "face_by_month": [face[m] for m in months],

@@ -32,6 +32,7 @@ from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
 from storage.personal_data import FieldCipher
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
@@ -214,8 +215,8 @@ def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_
               "errors": [{"line": e.line, "message": e.message} for e in report.errors[:2000]],
               "error_count": len(report.errors)}
     progress.update(redis, job_key, state="done", done=done, report=result,
-                    message=f"新增 {report.created} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
-                            f"有问题 {len(report.errors)} 行")
+                    message=zh.ROSTER_REPORT.format(created=report.created, updated=report.updated,
+                                                    unchanged=report.unchanged, errors=len(report.errors)))
     return result
 
 
@@ -235,7 +236,7 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
         data = services.objects.get_bytes(upload_key)
         report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, dt.date.today(), tick)
     except zipfile.BadZipFile:
-        progress.update(redis, job_key, state="failed", message="文件不是有效的 ZIP 压缩包")
+        progress.update(redis, job_key, state="failed", message=zh.PHOTO_BAD_ZIP)
         return {"error": "bad_zip"}
     finally:
         services.objects.delete(upload_key)
@@ -244,6 +245,6 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
                      enrolled=report.enrolled, rejected=len(report.rejects))
     result = report.to_dict()
     progress.update(redis, job_key, state="done", report=result,
-                    message=f"成功登记 {report.enrolled} 张，未通过 {len(report.rejects)} 张")
+                    message=zh.PHOTO_REPORT.format(enrolled=report.enrolled, rejected=len(report.rejects)))
     return result
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from certification.names import mask_name
 from flows import outbox
 from storage.models import Attempt, Binding, BindingKind, Retiree, WeChatUser
+from wording import zh
 from wording.zh import advice_text, reason_text
 
 log = logging.getLogger("lifecert.flows.notify")
@@ -23,7 +24,7 @@ log = logging.getLogger("lifecert.flows.notify")
 
 def masked_name(name: str) -> str:
     """The name as a template message shows it (see certification.names.mask_name)."""
-    return mask_name(name) or "老人"
+    return mask_name(name) or zh.NAME_FALLBACK
 
 def openid_column(retiree_id_column):
     """Correlated subquery: the official-account openid to write to about a retiree.
@@ -54,7 +55,7 @@ def review_result_fields(name: str, passed: bool, reason: str = "", next_step: s
                          at: dt.datetime | None = None) -> dict:
     fields = {"name": masked_name(name), "passed": passed, "at": at or dt.datetime.now()}
     if not passed:
-        fields.update(reason_text=reason[:20] or "审核未通过", next_step=(next_step or "可到社区服务站办理")[:20])
+        fields.update(reason_text=reason[:20] or zh.REVIEW_NOT_PASSED, next_step=(next_step or zh.REVIEW_NEXT_STEP)[:20])
     return fields
 
 
@@ -83,11 +84,11 @@ def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree
         reasons, advice = list(attempt.reasons), list(attempt.advice)
     fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
     if status == "review":
-        fields["reason_text"] = _short(reason_text(reasons) if reasons else "需要人工确认")
-        fields["next_step"] = "工作人员审核后通知您"
+        fields["reason_text"] = _short(reason_text(reasons) if reasons else zh.REVIEW_PENDING)
+        fields["next_step"] = zh.REVIEW_PENDING_STEP
     elif status != "passed":
         fields["reason_text"] = _short(reason_text(reasons))
-        fields["next_step"] = _short(advice_text(advice).split("；")[0] if advice else "请再试一次")
+        fields["next_step"] = _short(advice_text(advice).split(zh.ADVICE_SEP)[0] if advice else zh.TRY_AGAIN)
     nid = outbox.enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
                            dedupe_key=f"attempt:{attempt_id}:{status}")
     if effect is not None and effect.resume_month is not None:

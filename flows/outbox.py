@@ -29,6 +29,7 @@ from wechatpy.exceptions import WeChatClientException
 from storage import queues
 from storage.models import Notification, utcnow
 from wechat import templates
+from wording import zh
 
 log = logging.getLogger("lifecert.wechat.sender")
 
@@ -38,17 +39,7 @@ MAX_TRIES = 5
 BACKOFF_S = (10, 60, 300, 1800)  # before the 2nd, 3rd, 4th, 5th try
 QUOTA_EXHAUSTED = 45009
 # Errors that retrying cannot fix: the user or the message is the problem.
-PERMANENT = {
-    43004: "用户未关注",
-    40003: "openid 无效",
-    43101: "用户拒收",
-    45015: "超过48小时互动窗口",
-    45047: "客服消息超过条数上限",
-    40037: "模板id无效",
-    40036: "模板id长度无效",
-    47003: "模板参数无效",
-    48001: "接口未授权",
-}
+PERMANENT = zh.WECHAT_ERRORS
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 

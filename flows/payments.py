@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditLog, Region, Retiree
+from wording import zh
 
-ACTIONS = {"retiree.suspend": "暂停发放", "retiree.resume": "恢复发放", "retiree.stop": "停止发放"}
-HEADER = ["变动类型", "姓名", "社保编号", "身份证号", "所属区域", "生效日期", "补发月数", "补发月份", "记录时间"]
+ACTIONS = zh.PAYMENT_ACTIONS
+HEADER = zh.PAYMENT_HEADER
 
 
 def _months_before(first_of_resume: dt.date, count: int) -> list[str]:
@@ -75,7 +76,7 @@ def to_xlsx(rows: list[list]) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "待遇变动"
+    ws.title = zh.PAYMENT_SHEET
     ws.append(HEADER)
     for row in rows:
         ws.append(row)

@@ -167,8 +167,10 @@ def redeem_binding_token(session: Session, user: WeChatUser, token: str,
     """A family member scanned the QR: bind them as proxy and spend the token."""
     now = now or utcnow()
     row = session.scalar(select(BindingToken).where(BindingToken.token_hash == _token_hash(token)))
-    expires_at = row.expires_at if row is None or row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
-    if row is None or row.used_at is not None or now >= expires_at:
+    if row is None:
+        raise FlowError("token_invalid")
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
+    if row.used_at is not None or now >= expires_at:
         raise FlowError("token_invalid")
     retiree = session.get(Retiree, row.retiree_id)
     existing = session.scalar(select(Binding).where(Binding.wechat_user_id == user.id,

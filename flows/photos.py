@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import vision
 from flows.ports import Services
+from wording import zh
 
 
 class Enrollment(Protocol):
@@ -21,27 +22,11 @@ class Enrollment(Protocol):
 
 
 # Why a photo was refused, in the words agency staff use (vision reason keys).
-PHOTO_REASONS: dict[str, str] = {
-    "no_face": "照片里没有找到人脸",
-    "several_faces": "照片里有不止一张人脸",
-    "not_frontal": "不是正脸照片",
-    "too_blurred": "照片太模糊",
-    "too_dark": "照片太暗",
-    "too_small": "照片分辨率太低或人脸太小",
-    "photo_unreadable": "照片文件打不开",
-    "unsupported_type": "只支持 jpg、jpeg、png 照片",
-    "bad_file_name": "文件名应为 姓名+身份证号，如 张三230102194603151234.jpg",
-    "bad_id_number": "文件名里的身份证号不正确",
-    "not_in_roster": "名单里没有这个身份证号，请先导入名单",
-    "name_mismatch": "文件名里的姓名和名单不一致",
-    "duplicate_in_zip": "同一个人的照片在压缩包里出现了多次",
-    "too_large": "照片文件太大（超过 10 MB）",
-    "vision_unavailable": "人脸模型暂不可用，请稍后重试",
-}
+PHOTO_REASONS: dict[str, str] = zh.PHOTO_REASONS
 
 
 def reason_words(codes: list[str]) -> str:
-    return "；".join(PHOTO_REASONS.get(c, c) for c in codes) or "照片不合格"
+    return zh.ADVICE_SEP.join(PHOTO_REASONS.get(c, c) for c in codes) or zh.PHOTO_REJECTED
 
 
 def enroll(services: Services, image_bytes: bytes) -> Enrollment:

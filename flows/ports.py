@@ -15,6 +15,7 @@ from settings import Settings
 from storage.db import Database
 from storage.objects import ObjectStore
 from storage.personal_data import FieldCipher
+from storage.queues import JobQueue
 from vision.config import VisionConfig
 
 
@@ -26,6 +27,9 @@ class Services(Protocol):
 
     @property
     def redis(self) -> redis.Redis: ...
+
+    @property
+    def jobs(self) -> JobQueue: ...
 
     @property
     def wechat(self) -> Any: ...  # wechat.client.LifecertWeChatClient

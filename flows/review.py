@@ -29,23 +29,16 @@ from storage.models import (
     WeChatUser,
     utcnow,
 )
+from wording import zh
 from wording.zh import reason_text
 
 log = logging.getLogger("lifecert.console")
 
 OPEN = (AttemptStatus.review, AttemptStatus.failed)
-REJECT_REASONS = ("和登记照片不是同一人", "不是本人现场拍摄", "画面不清楚请重新认证", "请到社区服务站现场认证")
+REJECT_REASONS = zh.REJECT_REASONS
 # The vision verdict's scores a reviewer can weigh, in the order they matter, with what the number means.
-SCORE_LABELS = {
-    "match_distance": "人脸比对距离（越小越像；0.55以下自动通过，0.60以上不是同一人）",
-    "spoof_live_score": "真人分数（0–1，越大越像真人现场拍摄）",
-    "parallax": "转头时的立体感（照片翻拍接近0）",
-    "missing_actions": "没有做到的动作",
-    "face_fraction": "拍到脸的画面比例",
-    "face_luma": "脸部亮度",
-    "face_sharpness": "清晰度",
-}
-ACTION_WORDS = {"blink": "眨眼", "turn_left": "向左转头", "turn_right": "向右转头", "open_mouth": "张嘴", "nod": "点头"}
+SCORE_LABELS = zh.SCORE_LABELS
+ACTION_WORDS = zh.ACTIONS
 
 
 def score_rows(scores: dict) -> list[tuple[str, str]]:
@@ -56,7 +49,7 @@ def score_rows(scores: dict) -> list[tuple[str, str]]:
             continue
         value = scores[key]
         if isinstance(value, list):
-            value = "、".join(ACTION_WORDS.get(v, str(v)) for v in value) or "无"
+            value = zh.LIST_SEP.join(ACTION_WORDS.get(v, str(v)) for v in value) or zh.NONE_WORD
         elif isinstance(value, float):
             value = f"{value:.2f}"
         rows.append((label, str(value)))

@@ -25,44 +25,14 @@ from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
 from storage.models import Agency, Region, Retiree
 from storage.personal_data import FieldCipher
+from wording import zh
 
 # Header spellings seen in agency exports → our field names.
-HEADERS: dict[str, str] = {
-    "姓名": "name",
-    "身份证号": "id_number",
-    "身份证号码": "id_number",
-    "公民身份号码": "id_number",
-    "社会保障号码": "id_number",
-    "社保编号": "ss_number",
-    "个人编号": "ss_number",
-    "社保卡号": "ss_number",
-    "手机号": "phone",
-    "手机号码": "phone",
-    "联系电话": "phone",
-    "地址": "address",
-    "居住地址": "address",
-    "家庭住址": "address",
-    "所属区域": "region",
-    "区域": "region",
-    "所属街道": "region",
-    "所属社区": "region",
-}
+HEADERS: dict[str, str] = zh.ROSTER_HEADERS
 REQUIRED = ("name", "id_number")
 
 # Reasons shown to agency staff, in the words they use.
-ROW_ERRORS: dict[str, str] = {
-    "missing_name": "姓名为空",
-    "bad_name": "姓名格式不对",
-    "duplicate_in_file": "身份证号在本文件中重复出现",
-    "bad_phone": "手机号不正确（应为11位手机号）",
-    "empty": "身份证号为空",
-    "wrong_length": "身份证号位数不对（应为18位）",
-    "legacy_15_digit": "这是15位老身份证号，请换成18位新号码",
-    "bad_characters": "身份证号含有非法字符",
-    "bad_check_digit": "身份证号校验位不对，请核对",
-    "bad_birth_date": "身份证号里的出生日期不对",
-    "bad_region": "身份证号前6位地区码不对",
-}
+ROW_ERRORS: dict[str, str] = zh.ROSTER_ROW_ERRORS
 
 ID_CONTEXT = b"id_number"
 PHONE_CONTEXT = b"phone"
@@ -107,8 +77,8 @@ def _map_headers(raw: list[str]) -> dict[int, str]:
             mapping[i] = field
     missing = [f for f in REQUIRED if f not in mapping.values()]
     if missing:
-        names = {"name": "姓名", "id_number": "身份证号"}
-        raise RosterFileError("缺少必需的列：" + "、".join(names[m] for m in missing))
+        names = zh.ROSTER_FIELD_NAMES
+        raise RosterFileError(zh.ROSTER_MISSING_COLUMNS + zh.LIST_SEP.join(names[m] for m in missing))
     return mapping
 
 
@@ -118,7 +88,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RosterFileError("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV")
+    raise RosterFileError(zh.ROSTER_BAD_ENCODING)
 
 
 def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
@@ -131,12 +101,12 @@ def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - any parse failure: not a usable workbook
-            raise RosterFileError("无法打开 Excel 文件，请确认是 .xlsx 格式") from exc
+            raise RosterFileError(zh.ROSTER_BAD_XLSX) from exc
         sheet = wb.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise RosterFileError("文件是空的")
+            raise RosterFileError(zh.ROSTER_EMPTY)
         mapping = _map_headers([_clean(h) for h in header])
         total = max((sheet.max_row or 1) - 1, 0)
 
@@ -153,7 +123,7 @@ def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
         if header is None:
-            raise RosterFileError("文件是空的")
+            raise RosterFileError(zh.ROSTER_EMPTY)
         mapping = _map_headers(header)
         body = list(reader)
 
@@ -164,7 +134,7 @@ def read_rows(path: Path) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
                 yield line, {f: _clean(row[i]) if i < len(row) else "" for i, f in mapping.items()}
 
         return len(body), csv_iter()
-    raise RosterFileError("只支持 .csv 和 .xlsx 文件")
+    raise RosterFileError(zh.ROSTER_BAD_TYPE)
 
 
 def _valid_name(name: str) -> bool:

@@ -26,14 +26,14 @@ from sqlalchemy.orm import Session
 
 from certification import cycle
 from storage.models import Certification, CertificationMethod, PensionStatus, Retiree
+from wording import zh
 
 # Codes. "lapsed": active, and the previous cycle's suspension date has passed without a
 # certification — the daily run suspends them. "overdue": the current deadline has passed,
 # the suspension date not yet (a window policy in November). Both show as overdue (逾期).
 CERTIFIED, DUE, OVERDUE, LAPSED, SUSPENDED, STOPPED = "certified", "due", "overdue", "lapsed", "suspended", "stopped"
 CODES = (CERTIFIED, DUE, OVERDUE, LAPSED, SUSPENDED, STOPPED)
-LABELS = {CERTIFIED: "已认证", DUE: "待认证", OVERDUE: "逾期未认证", LAPSED: "逾期待暂停", SUSPENDED: "已暂停发放",
-          STOPPED: "已停发"}
+LABELS = {code: zh.STANDING[code] for code in CODES}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,7 @@ from flows.cycle_run import run_cycle as run
 from flows.imports import run_photo_job, run_roster_job
 from jobs.context import get_services as services
 from jobs.context import use_services  # noqa: F401 - tests and workers hand theirs in here too
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
@@ -39,7 +40,7 @@ def run_cycle(dry_run: bool = False, day: str | None = None) -> list[str]:
     lines = [r.summary() for r in reports]
     if not dry_run:
         started = plan_automatic(services(), today)
-        lines.append(f"自动提醒：启动 {len(started)} 个")
+        lines.append(zh.AUTO_CAMPAIGNS_STARTED.format(count=len(started)))
     return lines
 
 

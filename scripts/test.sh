@@ -37,6 +37,11 @@ fi
 # rebuild ~2 min). LIFECERT_SKIP_PADDLE=1 skips the second run.
 venv=$(./scripts/bootstrap.sh)
 rc=0
+# the maintainer checks first: lint (the rules in pyproject.toml) and types (the typed packages listed there)
+echo "test.sh: ruff check" >&2
+"$venv/bin/ruff" check . || rc=$?
+echo "test.sh: mypy" >&2
+"$venv/bin/mypy" || rc=$?
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest --ignore=tests/paddle || rc=$?
 if [ "${LIFECERT_SKIP_PADDLE:-0}" != 1 ]; then
     pvenv=$(./scripts/bootstrap.sh --paddle)

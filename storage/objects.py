@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -33,7 +33,7 @@ class ObjectStore(Protocol):
     def put(self, key: str, data: BinaryIO, length: int = -1, content_type: str = "application/octet-stream") -> None: ...
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
-    def local_copy(self, key: str) -> "contextmanager[Path]": ...
+    def local_copy(self, key: str) -> AbstractContextManager[Path]: ...
     def size(self, key: str) -> int: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
@@ -188,7 +188,8 @@ class S3ObjectStore:
             config = self.client.get_bucket_lifecycle(self.bucket)
         if config is None:
             return []
-        return [(r.rule_filter.prefix, r.expiration.days) for r in config.rules if r.expiration]
+        return [(r.rule_filter.prefix or "", r.expiration.days or 0) for r in config.rules
+                if r.expiration and r.rule_filter]
 
     def copy(self, src: str, dst: str) -> None:
         from minio.commonconfig import CopySource
@@ -240,7 +241,7 @@ class S3ObjectStore:
 
     def size(self, key: str) -> int:
         with self._errors(key):
-            return self.client.stat_object(self.bucket, _check_key(key)).size
+            return self.client.stat_object(self.bucket, _check_key(key)).size or 0
 
     def exists(self, key: str) -> bool:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from rq import Queue, Retry
@@ -42,25 +43,80 @@ JOBS = (VERIFY_ATTEMPT, SEND_NOTIFICATION, RESUME_SENDING, IMPORT_ROSTER, IMPORT
         RUN_CYCLE)
 
 
-class HasRedis(Protocol):
+class JobQueue(Protocol):
+    """Where the service layer puts work for later: rq in production, a list in unit tests."""
+
+    def enqueue(self, job: JobSpec, *args: Any, job_id: str | None = None, delay: dt.timedelta | None = None,
+                at: dt.datetime | None = None, retry: Retry | None = None, result_ttl: int = 3600,
+                failure_ttl: int | None = None) -> Any: ...
+
+
+class RqJobQueue:
+    """The real queue: rq on the process's Redis (connected lazily, so a unit test never needs Redis)."""
+
+    def __init__(self, connection: Callable[[], Any]) -> None:
+        self._connection = connection
+
+    def queue(self, name: str = DEFAULT) -> Queue:
+        return Queue(name, connection=self._connection())
+
+    def enqueue(self, job: JobSpec, *args: Any, job_id: str | None = None, delay: dt.timedelta | None = None,
+                at: dt.datetime | None = None, retry: Retry | None = None, result_ttl: int = 3600,
+                failure_ttl: int | None = None) -> Any:
+        q = self.queue(job.queue)
+        options: dict[str, Any] = {"job_id": job_id, "job_timeout": job.timeout, "result_ttl": result_ttl,
+                                   "retry": retry}
+        if failure_ttl is not None:
+            options["failure_ttl"] = failure_ttl
+        if at is not None:
+            return q.enqueue_at(at, job.func, *args, **options)
+        if delay is not None and delay.total_seconds() > 0:
+            return q.enqueue_in(delay, job.func, *args, **options)
+        return q.enqueue(job.func, *args, **options)
+
+
+@dataclasses.dataclass
+class QueuedJob:
+    job: JobSpec
+    args: tuple[Any, ...]
+    job_id: str | None = None
+    delay: dt.timedelta | None = None
+    at: dt.datetime | None = None
+
+
+class InMemoryJobQueue:
+    """A queue that only remembers: for unit tests of the service layer (``.jobs`` lists what was queued)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[QueuedJob] = []
+
+    def enqueue(self, job: JobSpec, *args: Any, job_id: str | None = None, delay: dt.timedelta | None = None,
+                at: dt.datetime | None = None, retry: Retry | None = None, result_ttl: int = 3600,
+                failure_ttl: int | None = None) -> QueuedJob:
+        queued = QueuedJob(job, args, job_id, delay, at)
+        self.jobs.append(queued)
+        return queued
+
+    def named(self, job: JobSpec) -> list[QueuedJob]:
+        return [j for j in self.jobs if j.job == job]
+
+
+class HasQueues(Protocol):
     @property
     def redis(self) -> Any: ...
 
+    @property
+    def jobs(self) -> JobQueue: ...
 
-def queue(services: HasRedis, name: str = DEFAULT) -> Queue:
+
+def queue(services: HasQueues, name: str = DEFAULT) -> Queue:
+    """The rq queue ``name`` (for workers and tests that run jobs)."""
     return Queue(name, connection=services.redis)
 
 
-def enqueue(services: HasRedis, job: JobSpec, *args: Any, job_id: str | None = None,
+def enqueue(services: HasQueues, job: JobSpec, *args: Any, job_id: str | None = None,
             delay: dt.timedelta | None = None, at: dt.datetime | None = None, retry: Retry | None = None,
             result_ttl: int = 3600, failure_ttl: int | None = None) -> Any:
     """Queue ``job`` with ``args`` now, after ``delay`` or at ``at``: the one way the product queues work."""
-    q = queue(services, job.queue)
-    options: dict[str, Any] = {"job_id": job_id, "job_timeout": job.timeout, "result_ttl": result_ttl, "retry": retry}
-    if failure_ttl is not None:
-        options["failure_ttl"] = failure_ttl
-    if at is not None:
-        return q.enqueue_at(at, job.func, *args, **options)
-    if delay is not None and delay.total_seconds() > 0:
-        return q.enqueue_in(delay, job.func, *args, **options)
-    return q.enqueue(job.func, *args, **options)
+    return services.jobs.enqueue(job, *args, job_id=job_id, delay=delay, at=at, retry=retry, result_ttl=result_ttl,
+                                 failure_ttl=failure_ttl)

@@ -31,6 +31,7 @@ from web.login import (
     today,
 )
 from web.presenters import attempt_json, person_json
+from wording import zh
 
 log = logging.getLogger("lifecert.web.api")
 bp = Blueprint("api", __name__)
@@ -75,7 +76,7 @@ def api_new_challenge():
     except FlowError as exc:
         return refusal(exc, 403 if exc.code in ("not_bound", "stopped", "in_person_required") else 409)
     except ValueError:
-        return jsonify(error="bad_request", message="参数不对"), 400
+        return jsonify(error="bad_request", message=zh.API_BAD_REQUEST), 400
     return jsonify(challenge_id=challenge.id, actions=challenge.actions, nonce=challenge.nonce,
                    expires_at=challenge.expires_at.isoformat(),
                    upload_url=url_for("api.api_upload", challenge_id=challenge.id),

@@ -20,7 +20,6 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from certification.messages import MESSAGES
 from flows import FlowError
 from flows import people as people_flow
 from flows.ports import Services
@@ -28,6 +27,7 @@ from storage.models import WeChatUser
 from storage.personal_data import FieldCipher
 from wechat.miniprogram import code_to_session
 from wechat.oauth import OAuthCodeInvalid, authorize_url, exchange_code
+from wording import zh
 from wording.zh import refusal_text
 
 log = logging.getLogger("lifecert.web.login")
@@ -101,7 +101,7 @@ def api_login_required(view):
     def wrapper(*args, **kwargs):
         user_id = current_user_id()
         if user_id is None:
-            return jsonify(error="login_required", message="请从微信菜单重新进入"), 401
+            return jsonify(error="login_required", message=zh.API_LOGIN_REQUIRED), 401
         g.user_id = user_id
         return view(*args, **kwargs)
 
@@ -141,7 +141,7 @@ def link_self_from_request() -> tuple[int | None, str | None, str | None]:
                                             data.get("id_number", ""), today())
             return retiree.id, None, None
     except FlowError as exc:
-        return None, exc.code, MESSAGES.get(exc.code) or refusal_text(exc.code)
+        return None, exc.code, zh.MESSAGES.get(exc.code) or refusal_text(exc.code)
 
 
 @bp.post("/api/mp/login")
@@ -149,12 +149,12 @@ def mini_program_login():
     """Mini-program: ``wx.login()`` code → jscode2session → our bearer token."""
     code = (request.get_json(silent=True) or {}).get("code", "")
     if not code:
-        return jsonify(error="bad_request", message="缺少登录凭证"), 400
+        return jsonify(error="bad_request", message=zh.API_NO_LOGIN_CODE), 400
     try:
         info = code_to_session(current_services().settings.wechat, code)
     except Exception as exc:  # noqa: BLE001 - WeChat said no: the code is bad or used
         log.info("jscode2session refused", extra={"error": type(exc).__name__})
-        return jsonify(error="login_failed", message="登录失败，请重新打开小程序"), 401
+        return jsonify(error="login_failed", message=zh.API_LOGIN_FAILED), 401
     with current_services().db.session() as db:
         user = people_flow.user_for_openid(db, mini_openid=info["openid"], unionid=info.get("unionid"))
         user_id = user.id

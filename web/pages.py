@@ -5,7 +5,6 @@ Each view parses the request, calls one use case in flows/ and maps a refusal co
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 
@@ -37,6 +36,7 @@ from web.login import (
 )
 from web.presenters import METHOD_WORDS, person_json
 from wechat.qrcode import create_scene_qrcode
+from wording import zh
 from wording.zh import refusal_text
 
 log = logging.getLogger("lifecert.web.pages")
@@ -59,9 +59,9 @@ def certify_home():
 def link_self_page():
     _retiree_id, code, text = link_self_from_request()
     if code == "rate_limited":
-        return render_template("h5/message.html", title="请稍后再试", text=text), 429
+        return render_template("h5/message.html", title=zh.PAGE_RATE_LIMITED, text=text), 429
     if code:
-        return render_template("h5/message.html", title="没有绑定成功", text=text, back="/h5/certify"), 400
+        return render_template("h5/message.html", title=zh.PAGE_LINK_FAILED, text=text, back="/h5/certify"), 400
     return redirect(url_for("h5.certify_home"))
 
 
@@ -82,7 +82,7 @@ def record_page(retiree_id: int):
         try:
             retiree = people_flow.check_may_certify(db, g.user_id, retiree_id, today())
         except FlowError as exc:
-            return render_template("h5/message.html", title="暂时不能认证", text=refusal_text(exc.code),
+            return render_template("h5/message.html", title=zh.PAGE_CANNOT_CERTIFY, text=refusal_text(exc.code),
                                    back="/h5/certify"), 403
         if not people_flow.has_consent(db, g.user_id):
             return redirect(url_for("h5.certify_home"))
@@ -127,7 +127,7 @@ def revoke_page(binding_id: int):
         with current_services().db.session() as db:
             people_flow.revoke_binding(db, binding_id, current_user(db))
     except FlowError as exc:
-        return render_template("h5/message.html", title="没有解除", text=refusal_text(exc.code), back="/h5/family"), 400
+        return render_template("h5/message.html", title=zh.PAGE_NOT_REVOKED, text=refusal_text(exc.code), back="/h5/family"), 400
     return redirect(url_for("h5.family_page"))
 
 
@@ -139,7 +139,7 @@ def family_qr_page(retiree_id: int):
         own = db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id, Binding.retiree_id == retiree_id,
                                                  Binding.kind == BindingKind.self_, Binding.revoked_at.is_(None)))
         if own is None:
-            return render_template("h5/message.html", title="不能生成", text="只有老人本人可以生成家属二维码。",
+            return render_template("h5/message.html", title=zh.PAGE_QR_REFUSED[0], text=zh.PAGE_QR_REFUSED[1],
                                    back="/h5/family"), 403
         token = people_flow.new_binding_token(db, retiree_id)
     qr = create_scene_qrcode(current_services(), f"{people_flow.SCENE_PREFIX}:{token}", expire_seconds=int(people_flow.TOKEN_TTL.total_seconds()))
@@ -172,7 +172,7 @@ def contact_page():
                     abort(403)
                 phone = validate_phone(request.form.get("phone", ""))
             except InvalidPhoneNumber:
-                message = "请输入正确的11位手机号码"
+                message = zh.BAD_PHONE_INPUT
             else:
                 retiree = db.get(Retiree, retiree_id)
                 retiree.phone_enc = current_cipher().encrypt(phone, b"phone")
@@ -180,7 +180,7 @@ def contact_page():
 
                 audit.record(db, "wechat", "retiree.phone_change", actor_id=g.user_id, target_kind="retiree",
                              target_id=retiree_id)
-                message = "已保存"
+                message = zh.PHONE_SAVED
         phones = {p.retiree_id: db.get(Retiree, p.retiree_id).phone_masked for p in people}
     return render_template("h5/contact.html", people=[person_json(p) for p in people], phones=phones,
                            message=message)
@@ -188,8 +188,4 @@ def contact_page():
 
 @bp.app_template_filter("zh_date")
 def zh_date(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    return f"{value.year}年{value.month}月{value.day}日"
+    return zh.date_text(value)

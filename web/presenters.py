@@ -6,20 +6,14 @@ import logging
 
 from flows import people as people_flow
 from storage.models import Attempt
+from wording import zh
 from wording.zh import METHODS, advice_text, reason_text
 
 log = logging.getLogger("lifecert.web.presenters")
 
 
 
-STATUS_WORDS = {
-    "certified": "今年已认证",
-    "due": "待认证",
-    "overdue": "已逾期",
-    "suspended": "已暂停发放",
-    "in_person_required": "需本人到现场",
-    "stopped": "已停发",
-}
+STATUS_WORDS = zh.PERSON_STATUS
 
 
 METHOD_WORDS = METHODS
@@ -35,20 +29,20 @@ def person_json(p: people_flow.PersonView) -> dict:
 def attempt_json(attempt: Attempt) -> dict:
     status = attempt.status.value
     if status == "passed":
-        headline, detail = "认证通过", "本年度认证已完成，谢谢您！"
+        headline, detail = zh.ATTEMPT_PASSED
     elif status in ("failed", "rejected"):
-        headline = "这次没有通过"
+        headline = zh.ATTEMPT_FAILED
         detail = reason_text(attempt.reasons)
         if advice := advice_text(attempt.advice):
             detail += "。" + advice
     elif status == "review":
-        headline = "已转人工审核"
-        detail = ("多次没有通过，工作人员会帮您审核。也可以到社区服务点办理，或预约上门认证。"
-                  if "repeated_failures" in attempt.reasons else "工作人员会尽快审核，结果会通过微信通知您。")
+        headline = zh.ATTEMPT_REVIEW
+        detail = (zh.ATTEMPT_REVIEW_REPEATED
+                  if "repeated_failures" in attempt.reasons else zh.ATTEMPT_REVIEW_DETAIL)
     elif status == "error":
-        headline, detail = "系统出了点问题", "请稍后再试一次"
+        headline, detail = zh.ATTEMPT_ERROR
     else:
-        headline, detail = "正在核验，请稍候", "一般几秒钟就好"
+        headline, detail = zh.ATTEMPT_RUNNING
     return {"attempt_id": attempt.id, "status": status, "verdict": attempt.verdict,
             "reasons": list(attempt.reasons), "advice": list(attempt.advice),
             "finished": status in ("passed", "failed", "rejected", "review", "error"),

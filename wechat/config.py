@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+# Development template ids; production sets LIFECERT_WECHAT_TEMPLATE_IDS="kind=id,...".
+DEV_TEMPLATE_IDS = {
+    "cert_result": "dev_tpl_cert_result",
+    "reminder": "dev_tpl_reminder",
+    "suspension": "dev_tpl_suspension",
+    "resumption": "dev_tpl_resumption",
+    "family_bound": "dev_tpl_family_bound",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class WeChatSettings:
@@ -24,13 +33,3 @@ class WeChatSettings:
     reply_budget_s: float = 4.0
     timestamp_window_s: int = 300  # a signed request older or newer than this is refused
     hotline: str = "12333"  # said in 联系我们 and in failure advice
-
-
-# Development template ids; production sets LIFECERT_WECHAT_TEMPLATE_IDS="kind=id,...".
-DEV_TEMPLATE_IDS = {
-    "cert_result": "dev_tpl_cert_result",
-    "reminder": "dev_tpl_reminder",
-    "suspension": "dev_tpl_suspension",
-    "resumption": "dev_tpl_resumption",
-    "family_bound": "dev_tpl_family_bound",
-}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from wechat.config import WeChatSettings
 from wechat.oauth import authorize_url
+from wording import zh
 
 # CLICK keys; wechat/replies.py answers each.
 CERT_RECORDS = "CERT_RECORDS"
@@ -27,19 +28,19 @@ TOP_NAME_BYTES, SUB_NAME_BYTES, KEY_BYTES, URL_BYTES = 16, 40, 128, 1024
 def build_menu(settings: WeChatSettings) -> dict:
     """The menu body for ``menu/create``. The certify link goes through OAuth so the page knows the openid."""
     return {"button": [
-        {"name": "在线服务", "sub_button": [
-            {"type": "view", "name": "资格认证", "url": authorize_url(settings, CERTIFY_PATH, state="menu")},
-            {"type": "click", "name": "认证记录", "key": CERT_RECORDS},
-            {"type": "click", "name": "家属代认证", "key": FAMILY},
+        {"name": zh.MENU_SERVICES, "sub_button": [
+            {"type": "view", "name": zh.MENU_CERTIFY, "url": authorize_url(settings, CERTIFY_PATH, state="menu")},
+            {"type": "click", "name": zh.MENU_RECORDS, "key": CERT_RECORDS},
+            {"type": "click", "name": zh.MENU_FAMILY, "key": FAMILY},
         ]},
-        {"name": "办事指南", "sub_button": [
-            {"type": "click", "name": "认证指南", "key": GUIDE},
-            {"type": "click", "name": "常见问题", "key": FAQ},
-            {"type": "click", "name": "联系我们", "key": CONTACT},
+        {"name": zh.MENU_GUIDES, "sub_button": [
+            {"type": "click", "name": zh.MENU_GUIDE, "key": GUIDE},
+            {"type": "click", "name": zh.MENU_FAQ, "key": FAQ},
+            {"type": "click", "name": zh.MENU_CONTACT, "key": CONTACT},
         ]},
-        {"name": "我的", "sub_button": [
-            {"type": "click", "name": "绑定/解绑", "key": BINDING},
-            {"type": "click", "name": "联系信息修改", "key": CONTACT_INFO},
+        {"name": zh.MENU_MINE, "sub_button": [
+            {"type": "click", "name": zh.MENU_BINDING, "key": BINDING},
+            {"type": "click", "name": zh.MENU_CONTACT_INFO, "key": CONTACT_INFO},
         ]},
     ]}
 

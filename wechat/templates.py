@@ -18,60 +18,59 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from wording import zh
 from wording.zh import REASONS
 
 MAX_FIELD_CHARS = 20
 
-# A failed check's reason code (vision / flow keys) is worded by web/wording.py, the one table
+# A failed check's reason code (vision / flow keys) is worded by wording/zh.py, the one table
 # shared with the pages; callers may instead pass ready words as reason_text / next_step.
-GENERIC_FAILURE = ("这次没有认证成功", "重拍或到社区服务站办理")
+GENERIC_FAILURE = zh.GENERIC_FAILURE
 
 
 def _date(value: dt.date | dt.datetime | str) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y年%m月%d日 %H:%M")
-    return f"{value.year}年{value.month}月{value.day}日"
+    return zh.date_text(value, with_time=True)
 
 
 def _cert_result(f: dict) -> dict[str, str]:
     if f["passed"]:
-        reason, step = "本年度认证已完成", "无需再操作"
+        reason, step = zh.CERT_DONE
     else:
         reason = REASONS.get(f.get("reason", "")) or f.get("reason_text") or GENERIC_FAILURE[0]
         step = f.get("next_step") or GENERIC_FAILURE[1]
-    return {"thing1": f["name"], "phrase2": "认证通过" if f["passed"] else "未通过",
+    return {"thing1": f["name"], "phrase2": zh.CERT_PASSED if f["passed"] else zh.CERT_NOT_PASSED,
             "thing3": reason, "thing4": step, "time5": _date(f["at"])}
 
 
 def _reminder(f: dict) -> dict[str, str]:
-    return {"thing1": f["name"], "thing2": "养老金领取资格认证", "time3": _date(f["deadline"]),
-            "thing4": "请在截止日前完成认证"}
+    return {"thing1": f["name"], "thing2": zh.REMINDER_WHAT, "time3": _date(f["deadline"]),
+            "thing4": zh.REMINDER_STEP}
 
 
 def _suspension(f: dict) -> dict[str, str]:
-    return {"thing1": f["name"], "phrase2": "暂停发放", "time3": _date(f["since"]),
-            "thing4": "补做认证后下月恢复并补发"}
+    return {"thing1": f["name"], "phrase2": zh.SUSPENSION_STATE, "time3": _date(f["since"]),
+            "thing4": zh.SUSPENSION_STEP}
 
 
 def _resumption(f: dict) -> dict[str, str]:
-    return {"thing1": f["name"], "phrase2": "恢复发放", "time3": _date(f["from_date"]),
-            "thing4": "暂停期间的待遇将补发"}
+    return {"thing1": f["name"], "phrase2": zh.RESUMPTION_STATE, "time3": _date(f["from_date"]),
+            "thing4": zh.RESUMPTION_STEP}
 
 
 def _family_bound(f: dict) -> dict[str, str]:
     return {"thing1": f["name"], "thing2": f["family"], "time3": _date(f["at"]),
-            "thing4": "不是您本人同意请打" + f.get("hotline", "12333")}
+            "thing4": zh.FAMILY_BOUND_STEP.format(hotline=f.get("hotline", "12333"))}
 
 
 # kind -> (what it is, required fields, builder)
 KINDS: dict[str, tuple[str, tuple[str, ...], Callable[[dict], dict[str, str]]]] = {
-    "cert_result": ("认证结果通知", ("name", "passed", "at"), _cert_result),
-    "reminder": ("认证到期提醒", ("name", "deadline"), _reminder),
-    "suspension": ("待遇暂停通知", ("name", "since"), _suspension),
-    "resumption": ("待遇恢复通知", ("name", "from_date"), _resumption),
-    "family_bound": ("家属绑定通知", ("name", "family", "at"), _family_bound),
+    "cert_result": (zh.TEMPLATE_TITLES["cert_result"], ("name", "passed", "at"), _cert_result),
+    "reminder": (zh.TEMPLATE_TITLES["reminder"], ("name", "deadline"), _reminder),
+    "suspension": (zh.TEMPLATE_TITLES["suspension"], ("name", "since"), _suspension),
+    "resumption": (zh.TEMPLATE_TITLES["resumption"], ("name", "from_date"), _resumption),
+    "family_bound": (zh.TEMPLATE_TITLES["family_bound"], ("name", "family", "at"), _family_bound),
 }
 
 

@@ -21,22 +21,13 @@ from flows import channels, standing
 from flows.ports import Services
 from storage import audit
 from storage.personal_data import FieldCipher
+from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates")
 
-ERRORS = {
-    "already_decided": "这条认证已经被处理过了",
-    "stopped": "该人员已停发待遇，不能认证",
-    "not_found": "没有找到，或不在您负责的区域",
-    "reason_required": "请填写驳回原因",
-    "bad_method": "认证方式不对",
-    "future_date": "认证日期不能晚于今天",
-    "bad_state": "当前状态不能做这个操作",
-    "bad_date": "请选择今天或以后的日期",
-    "bad_encoding": "文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV",
-}
+ERRORS = zh.CONSOLE_ERRORS
 ROSTER_TYPES = (".csv", ".xlsx")
 
 
@@ -65,7 +56,7 @@ def _guard():
         request.max_content_length = IMPORT_MAX_BYTES  # before the CSRF check reads the body
     g.viewer = auth.load_viewer(services())
     if request.method == "POST" and not auth.csrf_ok():
-        abort(400, description="页面已过期，请刷新后再提交")
+        abort(400, description=zh.PAGE_EXPIRED)
     if g.viewer is None and request.endpoint not in ("console.login.login",):
         if request.path.endswith("/progress"):
             return jsonify(error="login"), 401
@@ -91,6 +82,6 @@ def _inject():
 
 @bp.errorhandler(403)
 def _forbidden(_exc):
-    return render_template("console/message.html", title="没有权限", text="您的角色不能使用这个功能。"), 403
+    return render_template("console/message.html", title=zh.FORBIDDEN[0], text=zh.FORBIDDEN[1]), 403
 
 

@@ -23,6 +23,7 @@ from flows.payments import payment_changes, to_csv, to_xlsx
 from storage.models import (
     Agency,
 )
+from wording import zh
 
 bp = Blueprint("cycle", __name__)
 
@@ -47,7 +48,7 @@ def cycle_run():
         code = s.scalar(select(Agency.code).where(Agency.id == viewer().agency_id))
         audit_action(s, "cycle.run", target_kind="agency", target_id=viewer().agency_id)
     reports = run_cycle(services(), dt.date.today(), agency_codes=[code])
-    flash(reports[0].summary() if reports else "没有可执行的周期规则", "ok")
+    flash(reports[0].summary() if reports else zh.CYCLE_NOTHING, "ok")
     return redirect(url_for("console.cycle.cycle_page"))
 
 

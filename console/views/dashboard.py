@@ -20,6 +20,7 @@ from storage.models import (
     Attempt,
     Retiree,
 )
+from wording import zh
 
 bp = Blueprint("dashboard", __name__)
 
@@ -33,19 +34,20 @@ def dashboard():
     with services().db.session() as s:
         agency = s.get(Agency, viewer().agency_id)
         if not agency.cycle_policy:
-            return render_template("console/message.html", title="尚未设置认证周期",
-                                   text="请先用 flask create-agency 设置本机构的认证周期。")
+            return render_template("console/message.html", title=zh.NO_CYCLE[0],
+                                   text=zh.NO_CYCLE[1])
         data = figures(s, agency, viewer().scope, dt.date.today())
         review_waiting = s.scalar(select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
                                   .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
     merged = [{**c, "overdue": c["overdue"] + c["lapsed"]} for c in data["by_region"]]
     region_chart = charts.stacked_bars(data["regions"], [
         (code, standing.LABELS[code], [c[code] for c in merged]) for code in ("certified", "due", "overdue", "suspended")
-    ], title="各区域认证情况")
+    ], title=zh.CHART_REGIONS)
     month_chart = charts.stacked_bars([m[2:] for m in data["months"]], [
-        ("face", "刷脸认证", data["face_by_month"]), ("other", "其他方式", data["other_by_month"])], bar_height=18,
-        title="每月认证人数")
-    rate_chart = charts.columns([m[5:] + "月" for m in data["months"]], data["pass_rate_by_month"], title="每月刷脸通过率（%）")
+        ("face", zh.CHART_FACE, data["face_by_month"]), ("other", zh.CHART_OTHER, data["other_by_month"])], bar_height=18,
+        title=zh.CHART_MONTHLY)
+    rate_chart = charts.columns([zh.CHART_MONTH.format(month=m[5:]) for m in data["months"]], data["pass_rate_by_month"],
+                                title=zh.CHART_PASS_RATE)
     return render_template("console/dashboard.html", data=data, region_chart=region_chart, month_chart=month_chart,
                            rate_chart=rate_chart, review_waiting=review_waiting)
 

@@ -20,6 +20,7 @@ from console.auth import require
 from console.views.common import ROSTER_TYPES, audit_action, services, viewer
 from flows import progress
 from storage import queues
+from wording import zh
 
 bp = Blueprint("imports", __name__)
 
@@ -50,7 +51,7 @@ def import_roster():
     upload = request.files.get("file")
     suffix = PurePosixPath(upload.filename or "").suffix.lower() if upload else ""
     if not upload or suffix not in ROSTER_TYPES:
-        flash("请选择 .csv 或 .xlsx 名单文件", "error")
+        flash(zh.CHOOSE_ROSTER, "error")
         return redirect(url_for("console.imports.imports"))
     job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id)
     return redirect(url_for("console.imports.import_status", job_key=job_key))
@@ -61,7 +62,7 @@ def import_roster():
 def import_photos():
     upload = request.files.get("file")
     if not upload or PurePosixPath(upload.filename or "").suffix.lower() != ".zip":
-        flash("请选择 .zip 压缩包", "error")
+        flash(zh.CHOOSE_ZIP, "error")
         return redirect(url_for("console.imports.imports"))
     job_key = _start_import("photos", queues.IMPORT_PHOTOS, upload, ".zip", viewer().agency_id, viewer().id)
     return redirect(url_for("console.imports.import_status", job_key=job_key))

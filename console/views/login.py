@@ -15,6 +15,7 @@ from flask import (
 from console import auth
 from console.views.common import audit_action, services
 from storage import audit
+from wording import zh
 
 bp = Blueprint("login", __name__)
 
@@ -23,7 +24,7 @@ bp = Blueprint("login", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = "登录已超时，请重新登录" if session.pop("expired", False) else None
+    error = zh.LOGIN_EXPIRED if session.pop("expired", False) else None
     if request.method == "POST":
         user, reason = auth.check_login(services(), request.form.get("username", ""), request.form.get("password", ""))
         with services().db.session() as s:
@@ -35,8 +36,8 @@ def login():
             auth.start_session(user)
             target = request.args.get("next") or ""
             return redirect(target if target.startswith("/console/") else url_for("console.dashboard.dashboard"))
-        error = {"locked": "密码错误次数过多，请 15 分钟后再试", "no_agency": "该账号不属于任何经办机构"}.get(
-            reason, "用户名或密码不对")
+        error = zh.LOGIN_ERRORS.get(
+            reason, zh.LOGIN_FAILED)
     return render_template("console/login.html", error=error), (401 if error and request.method == "POST" else 200)
 
 

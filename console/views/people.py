@@ -27,6 +27,7 @@ from storage.models import (
     Region,
     Retiree,
 )
+from wording import zh
 
 bp = Blueprint("people", __name__)
 
@@ -85,7 +86,7 @@ def person_certify(retiree_id: int):
     try:
         day = dt.date.fromisoformat(request.form.get("certified_on") or dt.date.today().isoformat())
     except ValueError:
-        flash("日期格式不对", "error")
+        flash(zh.BAD_DATE_FORMAT, "error")
         return redirect(url_for("console.people.person", retiree_id=retiree_id))
     with services().db.session() as s:
         retiree = s.get(Retiree, retiree_id)
@@ -97,11 +98,11 @@ def person_certify(retiree_id: int):
         except channels.ChannelError as exc:
             flash(ERRORS.get(exc.code, exc.code), "error")
             return redirect(url_for("console.people.person", retiree_id=retiree_id))
-    text = "认证已记录"
+    text = zh.CERTIFICATION_RECORDED
     if effect is not None and effect.resume_month:
-        text += f"；{effect.resume_month:%Y年%m月}起恢复发放，补发 {effect.back_pay_months} 个月"
+        text += zh.RESUMED_NOTE.format(month=zh.month_text(effect.resume_month), months=effect.back_pay_months)
     elif effect is not None and effect.in_person_required:
-        text += "；暂停已超过期限，需本人到经办机构现场认证才能恢复"
+        text += zh.IN_PERSON_NOTE
     flash(text, "ok")
     return redirect(url_for("console.people.person", retiree_id=retiree_id))
 
@@ -117,7 +118,7 @@ def data_comparison():
         except ValueError:
             day = dt.date.today()
         if not upload:
-            flash("请选择 CSV 文件", "error")
+            flash(zh.CHOOSE_CSV, "error")
         else:
             with services().db.session() as s:
                 agency = s.get(Agency, viewer().agency_id)

@@ -20,6 +20,7 @@ from flows import channels
 from storage.models import (
     ServiceRequest,
 )
+from wording import zh
 
 bp = Blueprint("requests", __name__)
 
@@ -46,7 +47,7 @@ def request_action(request_id: int, action: str):
         try:
             when = dt.date.fromisoformat(request.form["when"])
         except ValueError:
-            flash("日期格式不对", "error")
+            flash(zh.BAD_DATE_FORMAT, "error")
             return redirect(url_for("console.requests.requests_page"))
     with services().db.session() as s:
         if s.get(ServiceRequest, request_id) is None:
@@ -59,7 +60,7 @@ def request_action(request_id: int, action: str):
                 abort(404)
             flash(ERRORS.get(exc.code, exc.code), "error")
             return redirect(url_for("console.requests.requests_page"))
-    flash("已处理", "ok")
+    flash(zh.REQUEST_HANDLED, "ok")
     return redirect(url_for("console.requests.requests_page"))
 
 

@@ -21,6 +21,7 @@ from storage.models import (
     Region,
     Retiree,
 )
+from wording import zh
 from wording.zh import REASONS
 
 bp = Blueprint("review", __name__)
@@ -63,14 +64,14 @@ def review_decide(attempt_id: str):
         if decision == "approve":
             effect = review.approve(services(), attempt_id, viewer().id, viewer().agency_id, viewer().scope,
                                     request.form.get("note", ""))
-            text = "已通过，认证已记录"
+            text = zh.REVIEW_APPROVED
             if effect.resume_month:
-                text += f"；{effect.resume_month:%Y年%m月}起恢复发放，补发 {effect.back_pay_months} 个月"
+                text += zh.RESUMED_NOTE.format(month=zh.month_text(effect.resume_month), months=effect.back_pay_months)
             flash(text, "ok")
         elif decision == "reject":
             reason = request.form.get("reason_other", "").strip() or request.form.get("reason", "")
             review.reject(services(), attempt_id, viewer().id, viewer().agency_id, viewer().scope, reason)
-            flash("已驳回，原因已通过微信告知", "ok")
+            flash(zh.REVIEW_REJECTED, "ok")
         else:
             abort(400)
     except review.ReviewError as exc:

@@ -79,3 +79,12 @@ def test_may_certify_needs_a_live_binding(world):
             people.check_may_certify(s, world.family_user_id, world.retiree_id, TODAY)
         assert exc.value.code == "not_bound"
         assert people.check_may_certify(s, world.self_user_id, world.retiree_id, TODAY).name == "张桂兰"
+
+
+def test_an_unknown_qr_token_is_refused_kindly_not_a_crash(world):
+    """A forged or mistyped bind:<token> scene: a FlowError the bot words as "expired", never a traceback."""
+    with world.services.db.session() as s:
+        son = s.get(WeChatUser, world.family_user_id)
+        with pytest.raises(FlowError) as exc:
+            people.redeem_binding_token(s, son, "no-such-token")
+        assert exc.value.code == "token_invalid"

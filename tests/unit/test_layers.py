@@ -36,6 +36,7 @@ LAYER = {
 PEER_EDGES = {
     ("app", "web"), ("app", "console"), ("app", "bot"), ("app", "cli"),
     ("cli", "fakewechat"), ("cli", "jobs"),
+    ("wording", "certification"),
 }
 FIRST_PARTY = set(LAYER)
 

@@ -7,8 +7,8 @@ import re
 from certification.binding import Reason
 from certification.cycle import StatusCode
 from certification.idnumber import IdNumberProblem
-from certification.messages import MESSAGES
 from certification.phone import BAD_PHONE
+from wording.zh import MESSAGES
 
 ALL_CODES = {str(c) for enum in (IdNumberProblem, StatusCode, Reason) for c in enum} | {BAD_PHONE}
 HAN = re.compile(r"[\u4e00-\u9fff]")
