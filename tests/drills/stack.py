@@ -69,6 +69,7 @@ class Stack:
     template: bytes
     agency_id: int = 0
     people: list = dataclasses.field(default_factory=list)  # (retiree_id, user_id, openid, token)
+    make_video: object = None  # () -> bytes; default: the whole recording made unique
 
     # --- the world ---------------------------------------------------------------------------------
     def add_people(self, n: int) -> list[tuple[int, int, str, str]]:
@@ -108,7 +109,8 @@ class Stack:
         body = ch.json()
         with self.services.db.session() as s:  # the recording shows one order; a real user follows the prompts
             s.execute(update(Challenge).where(Challenge.id == body["challenge_id"]).values(actions=SHOWN_ACTIONS))
-        return requests.put(self.app_url + body["upload_url"], data=unique_video(self.video),
+        video = self.make_video() if self.make_video else unique_video(self.video)
+        return requests.put(self.app_url + body["upload_url"], data=video,
                             headers={**auth, "Content-Type": "video/mp4"}, timeout=timeout)
 
     def submit(self, person, attempt_id: str) -> requests.Response:
@@ -190,7 +192,7 @@ class Stack:
         servers.wait_for_port(self.s3.port, timeout=30, proc=self.s3.proc)
 
 
-def build(tmp: Path, shared_dir: Path, template: bytes, video_path: str) -> Stack:
+def build(tmp: Path, shared_dir: Path, template: bytes, video_path: str, workers: int = 2) -> Stack:
     from fakewechat.server import FakeWeChat, config_from_settings
 
     postgres = servers.start_postgres()
@@ -216,10 +218,10 @@ def build(tmp: Path, shared_dir: Path, template: bytes, video_path: str) -> Stac
         s.flush()
         agency_id = agency.id
     sup = harness.start_supervisor(tmp / "run", harness.product_env({f"LIFECERT_{k}": v for k, v in env.items()}),
-                                   app_port, workers=2)
+                                   app_port, workers=workers)
     stack = Stack(tmp, postgres, redis, s3, fake, sup, services, app_url, (shared_dir / video_path).read_bytes(),
                   template, agency_id)
-    sup.wait_running(["web", "worker:worker-0", "worker:worker-1", "scheduler", "cron"])
+    sup.wait_running(["web", "scheduler", "cron"] + [f"worker:worker-{i}" for i in range(workers)])
     servers.wait_for_port(app_port, timeout=60)
     return stack
 
