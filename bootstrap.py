@@ -45,7 +45,8 @@ class Services:
     @functools.cached_property
     def redis(self) -> redis.Redis:
         # Lazy: an embedded server is started only by a process that uses Redis.
-        return redis_conn.connect(self.settings.redis_url)
+        # A running embedded service's Redis (published under instance/) is joined, not duplicated.
+        return redis_conn.connect(self.settings.redis_url, self.settings.instance_dir)
 
     @functools.cached_property
     def jobs(self) -> JobQueue:
@@ -70,4 +71,5 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     return Services(settings=settings, db=Database(settings.database_url), objects=make_object_store(settings),
-                    cipher=FieldCipher(settings.data_key, settings.index_key))
+                    cipher=FieldCipher(settings.data_key, settings.index_key, settings.data_key_id,
+                                       settings.old_data_keys))

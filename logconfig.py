@@ -16,14 +16,15 @@ import time
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("job_id", default=None)
 
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(\d{8}|\d{6})(\d{3}[\dXx])(?![\dXx])")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Bounded by anything but letters and digits, so a hex id (a uuid, a sha256) is never taken for a number.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{11}[\dXx]|\d{9})(?![0-9A-Za-z])")  # 18 or 15 digits
+_PHONE = re.compile(r"(?<![0-9A-Za-z])((?:\+|00)?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
 
 
 def redact(text: str) -> str:
-    """Mask ID numbers and mobile numbers that slipped into a log line."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "*" * (len(m.group(0)) - 8) + m.group(3), text)
-    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    """Mask ID numbers (18 and old 15 digits) and mobile numbers (also as +86…) that slipped into a log line."""
+    text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "*" * (len(m.group(0)) - 8) + m.group(2)[-4:], text)
+    return _PHONE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(4), text)
 
 
 class JsonFormatter(logging.Formatter):

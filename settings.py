@@ -61,6 +61,15 @@ class Settings:
     recovery_after_s: int = 300
     # LIFECERT_VISION_<FIELD> overrides of vision.config.VisionConfig (thresholds, limits), validated here.
     vision_overrides: dict = dataclasses.field(default_factory=dict)
+    # The outbox's clock (flows/outbox.py): how long a handed-out message row is left alone, how long a
+    # timed-out send waits for WeChat's delivery report before one more try, and the sweeper's period.
+    outbox_lease_s: int = 60
+    outbox_confirm_s: int = 600
+    outbox_sweep_s: int = 60
+    # Key rotation (storage.personal_data): the current data key's id, and retired keys by id still needed
+    # to read rows `flask reencrypt` has not moved yet (LIFECERT_DATA_KEY_ID, LIFECERT_OLD_DATA_KEYS="1:base64,…").
+    data_key_id: int = 1
+    old_data_keys: dict = dataclasses.field(default_factory=dict)
 
     def vision_config(self):
         """The :class:`vision.VisionConfig` every worker, command and test judges with."""
@@ -156,6 +165,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     data_key = key("DATA_KEY", _DEV_DATA_KEY)
     index_key = key("INDEX_KEY", _DEV_INDEX_KEY)
+    raw_key_id = get("DATA_KEY_ID", "1") or "1"
+    key_id_ok = raw_key_id.isdigit() and 1 <= int(raw_key_id) <= 255
+    data_key_id = int(raw_key_id) if key_id_ok else 1
+    if not key_id_ok:
+        problems.append(f"{PREFIX}DATA_KEY_ID must be a whole number 1–255, got {raw_key_id!r}")
+    old_data_keys: dict[int, bytes] = {}
+    for item in (get("OLD_DATA_KEYS", "") or "").split(","):
+        if not item.strip():
+            continue
+        kid, sep, raw = item.partition(":")
+        try:
+            old_key = base64.b64decode(raw.strip(), validate=True)
+        except ValueError:
+            old_key = b""
+        if not sep or not kid.strip().isdigit() or len(old_key) != 32 or int(kid) == data_key_id:
+            problems.append(f"{PREFIX}OLD_DATA_KEYS is 'id:base64-32-bytes,…' without the current key id")
+            continue
+        old_data_keys[int(kid)] = old_key
     if data_key == index_key:
         problems.append(f"{PREFIX}DATA_KEY and {PREFIX}INDEX_KEY must differ")
 
@@ -201,6 +228,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention = "30"
 
     vision_overrides = _vision_overrides(env, problems)
+    outbox_timing = {name: int(number(f"OUTBOX_{name.upper()}_S", default))
+                     for name, default in (("lease", 60), ("confirm", 600), ("sweep", 60))}
+
+    if prod:
+        # The development values are published in this repository: production must not run on them.
+        known: dict[str, tuple[object, object]] = {
+            "SECRET_KEY": (secret_key, "dev-secret-key-not-for-production"),
+            "DATA_KEY": (data_key, base64.b64decode(_DEV_DATA_KEY)),
+            "INDEX_KEY": (index_key, base64.b64decode(_DEV_INDEX_KEY)),
+            "WECHAT_APP_SECRET": (wechat.app_secret, WeChatSettings.app_secret),
+            "WECHAT_TOKEN": (wechat.token, WeChatSettings.token),
+        }
+        if wechat.mini_app_id != WeChatSettings.mini_app_id:  # a mini-program is configured
+            known["WECHAT_MINI_APP_SECRET"] = (wechat.mini_app_secret, WeChatSettings.mini_app_secret)
+        for name, (given, dev_value) in known.items():
+            if given == dev_value:
+                problems.append(f"{PREFIX}{name} is the published development value; set a secret of your own")
 
     recovery = {}
     for name, default in (("RECOVERY_INTERVAL_S", "60"), ("RECOVERY_AFTER_S", "300")):
@@ -227,12 +271,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_secure=(get("S3_SECURE", "false") or "false").lower() in ("1", "true", "yes"),
         data_key=data_key,
         index_key=index_key,
+        data_key_id=data_key_id,
+        old_data_keys=old_data_keys,
         instance_dir=instance_dir,
         vision_models_dir=Path(get("VISION_MODELS_DIR", str(REPO_ROOT.parent / "shared" / "models"))),
         wechat=wechat,
         log_level=get("LOG_LEVEL", "INFO") or "INFO",
         video_retention_days=int(retention),
         vision_overrides=vision_overrides,
+        outbox_lease_s=outbox_timing["lease"],
+        outbox_confirm_s=outbox_timing["confirm"],
+        outbox_sweep_s=outbox_timing["sweep"],
         **recovery,
     )
 

@@ -56,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.disable(logging.INFO)  # keep the pipeline's per-verdict INFO lines out of the figures
     from vision.clipmaker import read_frames
-    from vision.embedding import template_to_bytes
     from vision.enroll import embed_face_image
     from vision.paddle.build import build
 
@@ -90,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     tot_o = tot_p = st_o = st_p = 0.0
     for name, challenge in VIDEOS:
         path = args.shared / "testdata" / "videos" / name
-        tpl = template_to_bytes(embed_face_image(cv2.imencode(".jpg", read_frames(path, max_frames=1)[0][0][:, :, ::-1])[1].tobytes(),
-                                                 onnx, onnx_cfg))
+        tpl = embed_face_image(cv2.imencode(".jpg", read_frames(path, max_frames=1)[0][0][:, :, ::-1])[1].tobytes(),
+                               onnx, onnx_cfg).to_bytes()
         res = {}
         for label, cfg, models in (("onnx", onnx_cfg, onnx), ("paddle", paddle_cfg, paddle)):
             analyze_video(path, challenge, [tpl], cfg, models)  # warm-up

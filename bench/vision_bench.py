@@ -27,7 +27,6 @@ sys.path.insert(0, str(REPO))
 
 from vision import VisionConfig, analyze_video, load_models  # noqa: E402
 from vision.clipmaker import make_selfie_clip  # noqa: E402
-from vision.embedding import template_to_bytes  # noqa: E402
 from vision.enroll import embed_face_image  # noqa: E402
 
 
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         first, _ = read_frames(clip, max_frames=1)
         vec = embed_face_image(first[0], models, config)
         del first
-        templates = [template_to_bytes(vec)] if vec is not None else []
+        templates = [vec.to_bytes()] if vec is not None else []
         data = clip.read_bytes()
         challenge = ["blink"]  # shown in the first 5 s of lp_d3; every stage runs whatever the verdict
         analyze_video(data, challenge, templates, config, models)  # warm-up

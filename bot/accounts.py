@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from certification.names import mask_name
+from certification.names import mask_name, plain_name
 from storage.models import Binding, Certification, Retiree, WeChatUser, utcnow
 
 
@@ -26,6 +26,8 @@ def record(services, openid: str, *, subscribed: bool | None = None, at: dt.date
                     user.subscribed, user.subscribed_at = True, at
                 elif subscribed is False:
                     user.subscribed = False
+                    # Unfollowing ends every H5 session and mini-program token of this user.
+                    user.session_version = (user.session_version or 0) + 1
                 if interacted:
                     user.last_interaction_at = at
                 s.flush()
@@ -42,7 +44,8 @@ def bound_retirees(services, openid: str) -> list[dict]:
             select(Binding, Retiree)
             .join(WeChatUser, Binding.wechat_user_id == WeChatUser.id)
             .join(Retiree, Binding.retiree_id == Retiree.id)
-            .where(WeChatUser.oa_openid == openid, Binding.revoked_at.is_(None))
+            .where(WeChatUser.oa_openid == openid, Binding.revoked_at.is_(None),
+                   Binding.confirmed_at.is_not(None))  # an unproven claim shows nothing of the record
             .order_by(Binding.id)
         ).all()
         result = []
@@ -55,7 +58,7 @@ def bound_retirees(services, openid: str) -> list[dict]:
             )
             result.append({
                 "retiree_id": retiree.id,
-                "name": mask_name(retiree.name),
+                "name": mask_name(plain_name(retiree.name)),
                 "kind": binding.kind.value,
                 "last_certified_on": last,
                 "pension_status": retiree.pension_status.value,

@@ -37,6 +37,8 @@ log = logging.getLogger("lifecert.wechat.endpoint")
 bp = Blueprint("wechat", __name__)
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+# Elements WeChat itself nests (menu scan / photo / location events, copyright checks); no other may hold a tree.
+NESTED_OK = {"ScanCodeInfo", "SendPicsInfo", "SendLocationInfo", "CopyrightCheckResult", "ArticleUrlResult"}
 SUCCESS = "success"  # WeChat's "no reply, and don't retry"
 BUSY_REPLY = zh.BUSY_REPLY
 
@@ -97,8 +99,14 @@ def receive() -> Response:
         signing.check_timestamp(timestamp, wx.timestamp_window_s)
     except signing.Forged as exc:
         return _refuse(403, str(exc))
+    if not signing.remember_signature(services.redis, args.get("signature", ""), timestamp, nonce, body,
+                                      wx.timestamp_window_s):
+        return _refuse(403, "signature replayed with another body")
 
     encrypted = args.get("encrypt_type", "raw") == "aes"
+    if wx.encoding_aes_key and not encrypted:
+        # Safe mode configured: a plaintext push is a downgrade (only the query string would be signed).
+        return _refuse(403, "plaintext push while safe mode is configured")
     try:
         if encrypted:
             if not wx.encoding_aes_key:
@@ -126,6 +134,8 @@ def receive() -> Response:
         msg = _message(fields, xml)
     except signing.Malformed as exc:
         return _refuse(400, f"malformed XML ({exc})")
+    except Exception as exc:  # noqa: BLE001 - wechatpy cannot read this push (UTF-16, odd types): its fault, 400
+        return _refuse(400, f"unreadable push ({type(exc).__name__})")
 
     reply_xml = _reply_for(services, msg, fields)
     if reply_xml is None:
@@ -139,7 +149,14 @@ def _message(fields: dict[str, str | None], xml) -> object:
     """wechatpy's message object, built from the fields already parsed when the push is flat (it nearly
     always is); pushes with nested elements go through wechatpy's own parser."""
     if None in fields.values() or (fields["MsgType"] or "").startswith("device_"):
-        return parse_message(xml)
+        nested = {k for k, v in fields.items() if v is None} - NESTED_OK
+        if nested:  # an id or a text that is a tree: not a push WeChat makes
+            raise signing.Malformed("nested " + ",".join(sorted(nested))[:80])
+        msg = parse_message(xml)
+        odd = {k for k, v in getattr(msg, "_data", {}).items() if not isinstance(v, str) and v is not None} - NESTED_OK
+        if odd:  # duplicated elements come back as lists
+            raise signing.Malformed("duplicated " + ",".join(sorted(odd))[:80])
+        return msg
     flat: dict[str, str] = {k: v for k, v in fields.items() if v is not None}
     return _flat_message(flat, xml)
 

@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import update
+from sqlalchemy import select
 
 from bot import accounts, faq
 from bot.scenes import handle_scene
-from storage.models import Notification
+from certification.names import mask_name
+from flows import clock, outbox
+from flows import people as people_flow
+from storage.models import WeChatUser
 from wechat import menu
 from wechat.oauth import authorize_url
 from wording import zh
+from wording.zh import CERTIFIED_BY, status_line
 
 log = logging.getLogger("lifecert.wechat.replies")
 
@@ -80,15 +84,37 @@ _STATUS = zh.PENSION_STATUS
 
 
 def records_text(services, openid: str) -> str:
-    people = accounts.bound_retirees(services, openid)
+    """The 查询 reply: one clear status per person, in Beijing time, with who did the last certification."""
+    with services.db.session() as db:
+        user = db.scalar(select(WeChatUser).where(WeChatUser.oa_openid == openid))
+        people = people_flow.people_of(db, user, clock.local_today()) if user is not None else []
     if not people:
         return zh.RECORDS_NOT_BOUND
     lines = [zh.RECORDS_HEADER]
     for p in people:
-        last = p["last_certified_on"]
-        when = zh.date_text(last) if last else zh.RECORDS_NONE
-        lines.append(zh.RECORDS_LINE.format(name=p['name'], when=when, status=_STATUS.get(p['pension_status'], '')))
+        status = status_line(p.shown_status, p.due_by, p.valid_until, p.back_pay_months)
+        line = zh.RECORDS_STATUS_LINE.format(name=mask_name(p.name), status=status)
+        if p.last_certified_on:
+            line += zh.RECORDS_LAST_BY.format(when=zh.date_text(p.last_certified_on),
+                                              by=CERTIFIED_BY.get(p.last_by or "", CERTIFIED_BY["self"]))
+        lines.append(line)
     return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", zh.LINK_RECORDS)
+
+
+def home_visit_text(services) -> str:
+    return zh.HOME_VISIT_CHAT + "\n" + _page_link(services, menu.HOME_VISIT_PATH, zh.HOME_VISIT_LINK)
+
+
+def death_report_text(services) -> str:
+    return zh.DEATH_REPORT_CHAT + "\n" + _page_link(services, "/h5/death-report", zh.DEATH_REPORT_LINK)
+
+
+def _home_visit(services, openid):
+    return home_visit_text(services)
+
+
+def _death_report(services, openid):
+    return death_report_text(services)
 
 
 def default_text(services) -> str:
@@ -120,7 +146,7 @@ def _help(services, openid):
 
 
 # Answers that are fixed text (no database, no network).
-STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help}
+STATIC = {_faq_index, _family, _guide, _contact, _contact_info, _help, _home_visit, _death_report}
 
 CLICK_REPLIES = {
     menu.CERT_RECORDS: records_text,
@@ -134,6 +160,9 @@ CLICK_REPLIES = {
 
 # (keywords, answer) tried in order on text messages; the first whose keyword appears wins.
 KEYWORDS: list[tuple[tuple[str, ...], object]] = [
+    # first: a family telling us of a death must never get a menu or "didn't understand"
+    (zh.KEYWORDS_DEATH, _death_report),
+    (zh.KEYWORDS_HOME_VISIT, _home_visit),
     (zh.KEYWORDS_RECORDS, records_text),
     (zh.KEYWORDS_BINDING, binding_text),
     (zh.KEYWORDS_FAMILY, _family),
@@ -193,7 +222,7 @@ def respond(services, msg) -> str | None:
         accounts.record(services, openid, subscribed=False, interacted=False)
         return None
     if kind == "templatesendjobfinish":
-        _template_delivered(services, str(msg.id), msg.status)
+        outbox.record_delivery_report(services, openid, str(msg.id), msg.status or "")
         return None
     if kind == "scan":
         return handle_scene(services, openid, msg.scene_id or "")
@@ -209,11 +238,3 @@ def respond(services, msg) -> str | None:
     if kind in ("image", "voice"):
         return zh.TEXT_ONLY.format(hotline=services.settings.wechat.hotline)
     return default_text(services)
-
-
-def _template_delivered(services, msgid: str, status: str) -> None:
-    """WeChat's asynchronous delivery report for a template message (TEMPLATESENDJOBFINISH)."""
-    new = "delivered" if status == "success" else "failed"
-    with services.db.session() as s:
-        s.execute(update(Notification).where(Notification.msgid == msgid, Notification.channel == "template")
-                  .values(status=new, errmsg=None if new == "delivered" else status[:200]))

@@ -31,6 +31,7 @@ __all__ = [
     "check_digit",
     "mask_id_number",
     "normalize_id_number",
+    "suspect_positions",
     "upgrade_15_to_18",
     "validate_id_number",
 ]
@@ -179,3 +180,30 @@ def _parse_birth_date(yyyymmdd: str) -> date | None:
         return date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError:
         return None
+
+
+def suspect_positions(raw: str, code: str, today: date) -> tuple[int, ...]:
+    """Which characters of the normalised ``raw`` to mark for the user after ``code`` (0-based).
+
+    So a typo shows where to look instead of emptying the form: stray characters,
+    the region (1st–6th), the part of the birth date (7th–14th) that cannot be, or
+    the check character (18th) when only the checksum fails.
+    """
+    number = normalize_id_number(raw)
+    if code == IdNumberProblem.BAD_CHARACTERS:
+        return tuple(i for i, ch in enumerate(number)
+                     if ch not in _DIGITS and not (ch == "X" and i == len(number) - 1))
+    if code == IdNumberProblem.BAD_REGION:
+        return (0,)
+    if code == IdNumberProblem.BAD_BIRTH_DATE and len(number) >= 14:
+        year, month = int(number[6:10]), int(number[10:12])
+        if not 1 <= month <= 12:
+            return (10, 11)
+        if _parse_birth_date(number[6:14]) is None:
+            return (12, 13)
+        if year < _EARLIEST_BIRTH.year or year > today.year:
+            return (6, 7, 8, 9)
+        return tuple(range(6, 14))
+    if code == IdNumberProblem.BAD_CHECK_DIGIT and len(number) == 18:
+        return (17,)
+    return ()

@@ -11,3 +11,11 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+_MARKUP = set("<>&\"'`")
+
+
+def plain_name(name: str) -> str:
+    """The name without markup or control characters, for text a chat client renders (bot replies)."""
+    return "".join(ch for ch in (name or "") if ch not in _MARKUP and ch.isprintable()).strip()

@@ -31,6 +31,7 @@ from wording import zh
 IDLE_TIMEOUT_S = 30 * 60
 ABSOLUTE_TIMEOUT_S = 12 * 3600
 MAX_FAILURES = 5
+MAX_FAILURES_PER_SOURCE = 20  # one address guessing across many user names
 FAILURE_WINDOW_S = 15 * 60
 ROLE_LABELS = zh.ROLES
 
@@ -46,6 +47,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "campaign": {"admin"},
     "cycle": {"admin"},
     "death": {"admin"},
+    "users": {"admin"},
+    "identity": {"admin"},  # confirm a self claim, recover a record taken by someone else (issue 11)
 }
 
 
@@ -71,11 +74,17 @@ class Viewer:
         return list(self.region_ids) or None
 
 
-def check_login(services, username: str, password: str) -> tuple[AdminUser | None, str]:
-    """(user, "") on success, else (None, reason code): locked / bad_credentials / no_agency."""
+def check_login(services, username: str, password: str, source: str = "") -> tuple[AdminUser | None, str]:
+    """(user, "") on success, else (None, reason code): locked / bad_credentials / no_agency.
+
+    Failures count per user name and per source address: guessing many names from one
+    address locks that address out too.
+    """
     username = (username or "").strip()[:64]
     fail_key = f"console:login:fail:{username.lower()}"
-    if int(services.redis.get(fail_key) or 0) >= MAX_FAILURES:
+    source_key = f"console:login:fail-source:{source[:64]}"
+    if (int(services.redis.get(fail_key) or 0) >= MAX_FAILURES
+            or (source and int(services.redis.get(source_key) or 0) >= MAX_FAILURES_PER_SOURCE)):
         return None, "locked"
     with services.db.session() as s:
         user = s.scalar(select(AdminUser).where(AdminUser.username == username))
@@ -83,8 +92,9 @@ def check_login(services, username: str, password: str) -> tuple[AdminUser | Non
         ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
         if not ok or user is None or not user.active:
             pipe = services.redis.pipeline()
-            pipe.incr(fail_key)
-            pipe.expire(fail_key, FAILURE_WINDOW_S)
+            for key in (fail_key, source_key) if source else (fail_key,):
+                pipe.incr(key)
+                pipe.expire(key, FAILURE_WINDOW_S)
             pipe.execute()
             return None, "bad_credentials"
         if user.agency_id is None:
@@ -102,7 +112,7 @@ def _dummy_hash() -> str:
 def start_session(user: AdminUser) -> None:
     session.clear()
     now = int(time.time())
-    session.update(uid=user.id, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))
+    session.update(uid=user.id, sv=user.session_version or 0, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))
     session.permanent = False
 
 
@@ -119,13 +129,20 @@ def load_viewer(services) -> Viewer | None:
     with services.db.session() as s:
         row = s.execute(select(AdminUser, Agency.name).join(Agency, Agency.id == AdminUser.agency_id)
                         .where(AdminUser.id == uid)).first()
-    if row is None or not row[0].active:
-        session.clear()
+    if row is None or not row[0].active or session.get("sv") != (row[0].session_version or 0):
+        session.clear()  # deactivated, or logged out / password changed since this session began
         return None
     user, agency_name = row
     session["seen_at"] = now
     role = user.role.value if isinstance(user.role, AdminRole) else str(user.role)
     return Viewer(user.id, user.username, role, user.agency_id, agency_name, list(user.region_ids or []))
+
+
+def end_all_sessions(session_db, user_id: int) -> None:
+    """Every console session of this user ends (cookies are client-side: the number they carry no longer matches)."""
+    user = session_db.get(AdminUser, user_id)
+    if user is not None:
+        user.session_version = (user.session_version or 0) + 1
 
 
 def csrf_token() -> str:

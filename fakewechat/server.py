@@ -149,8 +149,10 @@ def create_fake_app(state: FakeState) -> Flask:
             state.templates.append(record)
             state.counts["template_send"] += 1
         state.say(b["touser"], "bot", "template", template_id=b["template_id"], data=b["data"], url=b.get("url"))
-        if cfg.job_finish_events:
+        if cfg.job_finish_events:  # the report goes out however late the answer below is
             threading.Timer(0.3, _job_finish, args=(b["touser"], msgid)).start()
+        if cfg.template_delay_s > 0:
+            time.sleep(float(cfg.template_delay_s))
         return ok(msgid=msgid)
 
     def _job_finish(openid: str, msgid: int) -> None:
@@ -261,7 +263,9 @@ def create_fake_app(state: FakeState) -> Flask:
             return Response("appid 参数错误", status=400)
         if a.get("response_type") != "code" or a.get("scope") not in ("snsapi_base", "snsapi_userinfo"):
             return Response("参数错误", status=400)
-        openid = a.get("fake_openid")
+        # WeChat's in-app browser knows who is holding the phone: the first visit names the
+        # user (fake_openid, added by the phone side), later rounds of OAuth are silent.
+        openid = a.get("fake_openid") or request.cookies.get("fake_openid")
         if not openid:
             links = "".join(
                 f'<li><a href="?{urlencode({**a, "fake_openid": u})}">{u}</a></li>' for u in list(state.users))
@@ -271,7 +275,9 @@ def create_fake_app(state: FakeState) -> Flask:
         with state.lock:
             state.user(openid, create=True)
             state.oauth_codes[code] = {"openid": openid, "scope": a["scope"], "expires_at": time.time() + 300}
-        return redirect(_with_query(a.get("redirect_uri", ""), code=code, state=a.get("state", "")))
+        resp = redirect(_with_query(a.get("redirect_uri", ""), code=code, state=a.get("state", "")))
+        resp.set_cookie("fake_openid", openid, httponly=True, samesite="Lax")
+        return resp
 
     @app.get("/sns/oauth2/access_token")
     def oauth_access_token():
@@ -487,7 +493,7 @@ def create_fake_app(state: FakeState) -> Flask:
     def _rewrite_link(url: str, openid: str) -> str:
         """What WeChat's in-app browser does with an OAuth link: here, our fake authorize page."""
         parts = urlsplit(url)
-        if parts.netloc != "open.weixin.qq.com":
+        if parts.path != "/connect/oauth2/authorize":
             return url
         base = urlsplit(request.host_url)
         query = dict(parse_qsl(parts.query))

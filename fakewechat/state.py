@@ -34,6 +34,7 @@ class FakeConfig:
     cs_per_interaction: int = 20
     template_ids: tuple[str, ...] = ()  # empty: every template id exists
     job_finish_events: bool = True  # push TEMPLATESENDJOBFINISH after a template send
+    template_delay_s: float = 0.0  # a slow WeChat: answer a template send this late (it is sent, and reported, at once)
     host: str = "127.0.0.1"
     port: int = 0
 

@@ -21,6 +21,7 @@ next day. The sender's own 45009 pause covers the quota running out anyway.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import secrets
 import time
@@ -31,6 +32,7 @@ from sqlalchemy import case, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from flows import clock as local_clock
 from flows import notify
 from flows.cycles import policy_of
 from flows.standing import DUE, OVERDUE, birthday_filter, bounds_for, code_column, latest_certification, scoped
@@ -78,7 +80,8 @@ def segment_select(agency: Agency, segment: dict, today: dt.date):
     kind = segment.get("kind")
     if kind not in SEGMENTS:
         raise ValueError(f"unknown segment {kind!r}")
-    openid = notify.openid_column(Retiree.id).label("openid")
+    # reach = a bound account that still follows us; the rest are the call list
+    openid = notify.reachable_openid_column(Retiree.id).label("openid")
     query = select(Retiree.id.label("retiree_id"), openid).select_from(Retiree)
     if kind == "suspended":
         query = query.where(Retiree.pension_status == PensionStatus.suspended)
@@ -156,7 +159,7 @@ def set_status(services, campaign_id: int, action: str, admin_id: int | None = N
         if action == "start":
             values["started_at"] = utcnow()
         if action == "pause":
-            values.update(pause_reason="staff", paused_on=dt.date.today())
+            values.update(pause_reason="staff", paused_on=local_clock.local_today())
         if action == "resume":
             values.update(pause_reason=None, paused_on=None)
         changed = session.execute(update(Campaign).where(Campaign.id == campaign_id,
@@ -207,7 +210,7 @@ def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int 
             agency = session.get(Agency, campaign.agency_id)
             rate, quota = send_limits(agency)
             kind = campaign.template_kind
-            deadline = bounds_for(policy_of(agency), today or dt.date.today()).deadline if kind == "reminder" else None
+            deadline = bounds_for(policy_of(agency), today or local_clock.local_today(local_clock.zone_of(agency))).deadline if kind == "reminder" else None
         interval = 1.0 / rate if rate > 0 else 0.0
         next_at = clock()
         while True:
@@ -234,21 +237,21 @@ def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int 
                         status="paused", pause_reason="quota", paused_on=now.astimezone(BEIJING).date()))
                     log.warning("campaign paused: daily template quota reached", extra={"campaign_id": campaign_id})
                     return "quota"
-            results: list[tuple[int, str, int | None, str | None]] = []
             for rid, retiree_id, openid, name, since in rows[:room]:
                 if interval:
                     delay = next_at - clock()
                     if delay > 0:
                         sleep(delay)
                     next_at = max(next_at, clock() - 1.0) + interval  # allow at most 1 s of catch-up burst
-                try:
-                    nid = send(services, openid, kind, fields_for(kind, name, since, deadline), retiree_id=retiree_id,
-                               dedupe_key=f"campaign:{campaign_id}:{retiree_id}", campaign_id=campaign_id)
-                    results.append((rid, "queued", nid, None))
-                except ValueError:  # the template refused the fields: record, do not stop the campaign
-                    results.append((rid, "skipped", None, "render_error"))
-            with services.db.session() as session:
-                for rid, status, nid, reason in results:
+                # One transaction per recipient: the message row and the recipient's step commit together.
+                with services.db.session() as session:
+                    try:
+                        nid = send(services, openid, kind, fields_for(kind, name, since, deadline),
+                                   retiree_id=retiree_id, dedupe_key=f"campaign:{campaign_id}:{retiree_id}",
+                                   campaign_id=campaign_id, session=session)
+                        status, reason = "queued", None
+                    except ValueError:  # the template refused the fields: record, do not stop the campaign
+                        nid, status, reason = None, "skipped", "render_error"
                     session.execute(update(CampaignRecipient).where(CampaignRecipient.id == rid)
                                     .values(status=status, notification_id=nid, skip_reason=reason))
             services.redis.set(lock_key, token, xx=True, ex=LOCK_LEASE_S)
@@ -339,3 +342,43 @@ def plan_automatic(services, today: dt.date) -> list[int]:
                 set_status(services, cid, "start")
                 started.append(cid)
     return started
+
+
+# --- the call list: people a reminder cannot reach on WeChat (journeys-agency) ----------
+
+CALL_LIST_HEADER = zh.CALL_LIST_HEADER
+
+
+def call_list(session: Session, cipher, agency: Agency, segment: dict, today: dt.date) -> list[list[str]]:
+    """Rows (CALL_LIST_HEADER order) of the segment's people with no subscribed WeChat account to write to.
+
+    The phone number is decrypted: this list exists to be dialled. The caller audits the export.
+    """
+    inner = segment_select(agency, segment, today).subquery()
+    bound = notify.openid_column(Retiree.id)
+    rows = session.execute(select(Retiree, Region.name, bound.label("any_openid"))
+                           .join(inner, inner.c.retiree_id == Retiree.id)
+                           .outerjoin(Region, Region.id == Retiree.region_id)
+                           .where(inner.c.openid.is_(None)).order_by(Region.name, Retiree.name)).all()
+    out = []
+    for retiree, region, any_openid in rows:
+        phone = cipher.decrypt(retiree.phone_enc, b"phone") if retiree.phone_enc else ""
+        why = zh.CALL_LIST_UNFOLLOWED if any_openid else zh.CALL_LIST_NO_WECHAT
+        out.append([retiree.name, retiree.id_number_masked, phone, retiree.address or "", region or "", why])
+    return out
+
+
+def call_list_xlsx(rows: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = zh.CALL_LIST_SHEET
+    ws.append(CALL_LIST_HEADER)
+    for row in rows:
+        ws.append(row)
+    for column, width in zip("ABCDEF", (10, 22, 16, 30, 12, 18)):
+        ws.column_dimensions[column].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

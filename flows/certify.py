@@ -18,17 +18,24 @@ import secrets
 from typing import IO
 
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from certification.attempts import AttemptPolicy, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
-from flows import FlowError
+from flows import FlowError, clock
+from flows.notify import notify_attempt_result
 from flows.people import check_may_certify, require_consent
 from storage import queues
 from storage.models import (
+    Agency,
     Attempt,
     AttemptStatus,
     Challenge,
+    Retiree,
+    WeChatUser,
     new_uuid,
     utcnow,
 )
@@ -52,26 +59,43 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def retiree_agency(session, retiree_id: int) -> int | None:
+    """The agency id of a retiree (None for an unknown id; the binding check refuses it next)."""
+    return session.scalar(select(Retiree.agency_id).where(Retiree.id == retiree_id))
+
+
+def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPolicy) -> None:
+    """The attempt limits (per day, one at a time, not while under review): at the challenge and again at submit,
+    so challenges fetched side by side cannot add up to more attempts than the day allows. The day is the
+    agency's: the daily limit resets at local midnight."""
+    agency_id = retiree_agency(session, retiree_id)
+    zone = clock.zone_of(session.get(Agency, agency_id) if agency_id is not None else None)
+    day_start = clock.day_start(zone, clock.local_today(zone, now))
+    rows = session.execute(
+        select(Attempt.status, Attempt.verdict, Attempt.created_at)
+        .where(Attempt.retiree_id == retiree_id)
+        .order_by(Attempt.created_at.desc())
+        .limit(50)
+    ).all()
+    today = sum(1 for r in rows if _aware(r.created_at) >= day_start and r.status != AttemptStatus.created)
+    running = sum(1 for r in rows if r.status in (AttemptStatus.queued, AttemptStatus.running))
+    under_review = any(r.status == AttemptStatus.review for r in rows[:1])
+    refusal = may_start(today, running, under_review, policy)
+    if refusal is not None:
+        raise FlowError(refusal.value)
+
+
 def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.datetime | None = None,
                     rng: random.Random | None = None, policy: AttemptPolicy = AttemptPolicy()) -> Challenge:
     """Issue a challenge for ``retiree_id``, after checking who asks and the attempt limits."""
     now = now or utcnow()
     with services.db.session() as session:
-        retiree = check_may_certify(session, wechat_user_id, retiree_id, now.date())
-        require_consent(session, wechat_user_id)
-        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        rows = session.execute(
-            select(Attempt.status, Attempt.verdict, Attempt.created_at)
-            .where(Attempt.retiree_id == retiree.id)
-            .order_by(Attempt.created_at.desc())
-            .limit(50)
-        ).all()
-        today = sum(1 for r in rows if _aware(r.created_at) >= day_start and r.status != AttemptStatus.created)
-        running = sum(1 for r in rows if r.status in (AttemptStatus.queued, AttemptStatus.running))
-        under_review = any(r.status == AttemptStatus.review for r in rows[:1])
-        refusal = may_start(today, running, under_review, policy)
-        if refusal is not None:
-            raise FlowError(refusal.value)
+        agency_id = retiree_agency(session, retiree_id)
+        zone = clock.zone_of(session.get(Agency, agency_id) if agency_id is not None else None)
+        local_day = clock.local_today(zone, now)
+        retiree = check_may_certify(session, wechat_user_id, retiree_id, local_day)
+        require_consent(session, wechat_user_id, retiree.id)
+        _check_limits(session, retiree.id, now, policy)
         spec = new_challenge(now, rng or random.SystemRandom(), secrets.token_hex(16))
         challenge = Challenge(retiree_id=retiree.id, wechat_user_id=wechat_user_id, actions=list(spec.actions),
                               nonce=spec.nonce, created_at=now, expires_at=spec.expires_at)
@@ -131,6 +155,9 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         if existing is not None:
             return existing  # the same upload sent twice (double tap, network retry)
         retiree_id = challenge.retiree_id
+        # Binding and consent are checked again where the video arrives, not only at the challenge.
+        check_may_certify(session, wechat_user_id, retiree_id, now.date())
+        require_consent(session, wechat_user_id, retiree_id)
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
@@ -146,19 +173,29 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[
         raise FlowError("video_unusable")
     attempt.video_key = key
     attempt.video_sha256 = reader.sha256.hexdigest()
-    with services.db.session() as session:
-        session.add(attempt)
+    try:
+        with services.db.session() as session:
+            session.add(attempt)
+    except IntegrityError as exc:  # another upload to this challenge got there first (one attempt each)
+        services.objects.delete(key)  # no orphan video
+        log.info("second upload to one challenge refused", extra={"challenge_id": challenge_id})
+        raise FlowError("challenge_used") from exc
     log.info("video stored", extra={"attempt_id": attempt.id, "bytes": reader.size})
     return attempt
 
 
-def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | None = None) -> Attempt:
+def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | None = None,
+           policy: AttemptPolicy = AttemptPolicy()) -> Attempt:
     """Queue an uploaded attempt for verification — once, however often it is submitted."""
     now = now or utcnow()
     with services.db.session() as session:
         attempt = session.get(Attempt, attempt_id)
         if attempt is None or attempt.wechat_user_id != wechat_user_id:
             raise FlowError("attempt_unknown")
+        if attempt.status == AttemptStatus.created:
+            check_may_certify(session, wechat_user_id, attempt.retiree_id, now.date())
+            require_consent(session, wechat_user_id, attempt.retiree_id)
+            _check_limits(session, attempt.retiree_id, now, policy)
         changed = session.execute(
             update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
             .values(status=AttemptStatus.queued)
@@ -176,37 +213,45 @@ def enqueue_verification(services, attempt_id: str) -> None:
                    failure_ttl=7 * 86400, retry=Retry(max=2, interval=[5, 30]))
 
 
+MAX_RUNS = 3  # verification jobs started for one attempt before it is given up as unusable
+
+
 def recover_stuck_attempts(services, now: dt.datetime | None = None,
                            older_than: dt.timedelta = dt.timedelta(minutes=5),
                            started_older_than: dt.timedelta = dt.timedelta(minutes=10)) -> list[str]:
-    """Re-queue attempts the queue has lost (Redis restarted) or whose worker died.
+    """Re-queue attempts the queue has lost (Redis restarted) or whose worker died; give up on poison.
 
     An attempt counts as stuck when it has been queued or running for longer than
-    ``older_than`` and its job is not alive in Redis. Safe to run any time: the job
-    is idempotent.
+    ``older_than`` and its job is not alive in Redis. One whose job has been started
+    ``MAX_RUNS`` times (it crashes the worker, or fails every time) is not queued again:
+    it ends ``failed`` with "video_unusable" and the person is told and may start again at
+    once. Safe to run any time: the job is idempotent. Returns the ids re-queued.
     """
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
     now = now or utcnow()
     requeued = []
     with services.db.session() as session:
         rows = session.execute(
-            select(Attempt.id, Attempt.status, Attempt.created_at, Attempt.started_at)
+            select(Attempt.id, Attempt.status, Attempt.created_at, Attempt.started_at, Attempt.runs)
             .where(Attempt.status.in_([AttemptStatus.queued, AttemptStatus.running]))
         ).all()
     for row in rows:
         since = _aware(row.started_at or row.created_at)
-        if now - since < older_than:
-            continue
         try:
             job = Job.fetch(f"verify-{row.id}", connection=services.redis)
             status = job.get_status(refresh=True)
         except NoSuchJobError:
             status = None
+        if status == JobStatus.FAILED and (row.runs or 0) >= MAX_RUNS:
+            give_up(services, row.id, now)  # rq's own retries are spent too: no need to wait
+            continue
+        if now - since < older_than:
+            continue
         if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
             continue
         if status == JobStatus.STARTED and now - since < started_older_than:
+            continue
+        if (row.runs or 0) >= MAX_RUNS:
+            give_up(services, row.id, now)
             continue
         with services.db.session() as session:
             session.execute(update(Attempt).where(Attempt.id == row.id).values(status=AttemptStatus.queued,
@@ -215,6 +260,26 @@ def recover_stuck_attempts(services, now: dt.datetime | None = None,
         requeued.append(row.id)
         log.warning("attempt re-queued", extra={"attempt_id": row.id, "job_status": str(status)})
     return requeued
+
+
+def give_up(services, attempt_id: str, now: dt.datetime) -> bool:
+    """End an attempt whose verification keeps failing: ``failed``, "video_unusable", and a message saying so.
+
+    The attempt, and the message about it, in one transaction; False when it had finished meanwhile.
+    """
+    with services.db.session() as session:
+        attempt = session.get(Attempt, attempt_id, with_for_update=True)
+        if attempt is None or attempt.status in FINISHED:
+            return False
+        attempt.status, attempt.verdict = AttemptStatus.failed, "fail"
+        attempt.reasons, attempt.advice = ["video_unusable"], ["try_again"]
+        attempt.finished_at = now
+        openid = session.scalar(select(WeChatUser.oa_openid).where(WeChatUser.id == attempt.wechat_user_id)) \
+            if attempt.wechat_user_id else None
+        session.flush()
+        notify_attempt_result(services, session, attempt_id, openid, attempt.retiree_id, "failed")
+    log.warning("attempt given up after repeated job failures", extra={"attempt_id": attempt_id})
+    return True
 
 
 def recent_verdicts(session, retiree_id: int) -> list[str]:

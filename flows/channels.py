@@ -22,7 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, validate_id_number
+from flows import clock
 from flows.cycles import apply_pass, policy_of
+from flows.face_templates import enrol_image
+from flows.requests import overpaid_months, payment_stop_month
 from storage import audit
 from storage.models import (
     Agency,
@@ -41,6 +44,8 @@ log = logging.getLogger("lifecert.console")
 
 METHOD_LABELS = METHODS
 STAFF_METHODS = ("on_site", "home_visit", "by_mail")
+#: Certifications where staff saw the person: method -> template source (certification.templates).
+SUPERVISED_METHODS = {"on_site": "onsite", "home_visit": "home_visit"}
 REQUEST_LABELS = zh.REQUEST_KINDS
 REQUEST_STATUS_LABELS = zh.REQUEST_STATUS
 
@@ -58,12 +63,16 @@ def in_scope(retiree: Retiree | None, agency_id: int, region_ids: list[int] | No
 
 
 def record_certification(session: Session, retiree: Retiree, method: str, certified_on: dt.date, admin_id: int,
-                         note: str | None = None, today: dt.date | None = None):
+                         note: str | None = None, today: dt.date | None = None, photo: bytes | None = None,
+                         services=None):
     """Record one certification and apply it to payment; returns (certification, PassEffect).
 
-    The same person, method and day recorded twice (a double click) is recorded once.
+    The same person, method and day recorded twice (a double click) is recorded once. An
+    on-site or home-visit certification may bring the photo staff took of the person
+    (``photo`` + ``services``): it becomes an extra face template when it passes the
+    enrollment checks (flows.face_templates; the agency photo stays the anchor).
     """
-    today = today or dt.date.today()
+    today = today or clock.agency_today(session, retiree.agency_id)
     if method not in METHOD_LABELS or method in ("face", "manual_review"):
         raise ChannelError("bad_method")
     if certified_on > today:
@@ -82,6 +91,11 @@ def record_certification(session: Session, retiree: Retiree, method: str, certif
     audit.record(session, "admin", "certification.record", actor_id=admin_id, target_kind="retiree",
                  target_id=retiree.id, method=method, certification_id=certification.id,
                  back_pay_months=effect.back_pay_months)
+    if photo and services is not None and method in SUPERVISED_METHODS:
+        key = f"photos/{retiree.id}/{method}-{certified_on:%Y%m%d}-{certification.id}.jpg"
+        services.objects.put_bytes(key, photo, "image/jpeg")
+        enrol_image(services, session, retiree.id, photo, key, SUPERVISED_METHODS[method], "admin", admin_id,
+                    f"certification:{certification.id}")
     return certification, effect
 
 
@@ -163,7 +177,7 @@ def handle_request(session: Session, request_id: int, action: str, admin_id: int
                    region_ids: list[int] | None, when: dt.date | None = None, note: str | None = None,
                    today: dt.date | None = None) -> ServiceRequest:
     """schedule / done / cancel a home visit; confirm / reject a death report."""
-    today = today or dt.date.today()
+    today = today or clock.agency_today(session, agency_id)
     request = session.get(ServiceRequest, request_id)
     retiree = session.get(Retiree, request.retiree_id) if request else None
     if not in_scope(retiree, agency_id, region_ids):
@@ -182,10 +196,19 @@ def handle_request(session: Session, request_id: int, action: str, admin_id: int
     if action == "done":
         record_certification(session, retiree, "home_visit", when or today, admin_id, note=zh.NOTE_HOME_VISIT, today=today)
     if action == "confirm":
+        died_on = request.died_on or when
+        detail: dict = {"effective_on": (when or today).isoformat()}
+        if died_on is not None:
+            # paid for the month of death; stopped from the next; what went out after is overpaid
+            overpaid = overpaid_months(died_on, today, retiree.suspended_since
+                                       if retiree.pension_status == PensionStatus.suspended else None)
+            detail = {"died_on": died_on.isoformat(), "effective_on": payment_stop_month(died_on).isoformat(),
+                      "overpaid_months": overpaid}
+            retiree.died_on = died_on
         retiree.pension_status = PensionStatus.stopped
         retiree.stopped_reason = "death"
         audit.record(session, "admin", "retiree.stop", actor_id=admin_id, target_kind="retiree", target_id=retiree.id,
-                     reason="death", effective_on=(when or today).isoformat(), request_id=request.id)
+                     reason="death", request_id=request.id, **detail)
     request.status = moves[request.kind][action][1]
     request.handled_by = admin_id
     request.handled_at = utcnow()

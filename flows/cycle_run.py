@@ -20,14 +20,24 @@ import dataclasses
 import datetime as dt
 import logging
 
-from sqlalchemy import String, cast, insert, literal, select, update
+from sqlalchemy import String, cast, func, literal, select, update
 
 from certification import cycle
 from flows import notify
 from flows.cycles import IN_PERSON_METHODS, policy_of, retiree_state
 from flows.standing import LAPSED, bounds_for, standing_query
-from logconfig import request_id
-from storage.models import Agency, AuditLog, Certification, Notification, PensionStatus, Retiree, utcnow
+from storage import audit
+from storage.models import (
+    Agency,
+    AuditLog,
+    Binding,
+    Certification,
+    Notification,
+    PensionStatus,
+    Retiree,
+    WeChatUser,
+    utcnow,
+)
 from wording import zh
 
 log = logging.getLogger("lifecert.console")
@@ -45,6 +55,23 @@ class CycleReport:
     suspended: list[int] = dataclasses.field(default_factory=list)
     resumed: list[int] = dataclasses.field(default_factory=list)
     notified: int = 0
+    agency_name: str = ""
+    # a dry run's estimate: notices WeChat would carry, and people who would need a call instead
+    notices_estimate: int = 0
+    without_wechat: int = 0
+
+    def plain(self) -> str:
+        """The report in plain words for agency staff: their agency's name, Chinese dates, notices."""
+        name = self.agency_name or self.agency
+        if self.dry_run:
+            text = zh.CYCLE_PLAIN_DRY.format(agency=name, day=zh.date_text(self.day), suspended=len(self.suspended),
+                                             since=zh.date_text(self.suspend_since), resumed=len(self.resumed),
+                                             notices=self.notices_estimate)
+            if self.without_wechat:
+                text += zh.CYCLE_PLAIN_CALLS.format(count=self.without_wechat)
+            return text + "。"
+        return zh.CYCLE_PLAIN_DONE.format(agency=name, day=zh.date_text(self.day), suspended=len(self.suspended),
+                                          resumed=len(self.resumed), notified=self.notified)
 
     def summary(self) -> str:
         verb = zh.CYCLE_VERB_DRY if self.dry_run else zh.CYCLE_VERB_DONE
@@ -69,10 +96,9 @@ def _suspend(session, ids: list[int], since: dt.date, cycle_year: int) -> list[i
         session.execute(update(Retiree).where(Retiree.id.in_(still_active),
                                               Retiree.pension_status == PensionStatus.active)
                         .values(pension_status=PensionStatus.suspended, suspended_since=since, updated_at=utcnow()))
-        session.execute(insert(AuditLog), [
-            {"actor_kind": "system", "action": "retiree.suspend", "target_kind": "retiree", "target_id": str(rid),
-             "detail": {"since": since.isoformat(), "cycle_year": cycle_year}, "request_id": request_id.get(),
-             "at": utcnow()} for rid in still_active])
+        audit.record_many(session, "system", "retiree.suspend", [
+            {"target_kind": "retiree", "target_id": rid, "detail": {"since": since.isoformat(), "cycle_year": cycle_year}}
+            for rid in still_active])
         done.extend(still_active)
     return done
 
@@ -99,10 +125,9 @@ def _resume_missed(session, agency: Agency, policy: cycle.CyclePolicy, dry_run: 
             continue
         retiree.pension_status = PensionStatus.active
         retiree.suspended_since = None
-        session.add(AuditLog(actor_kind="system", action="retiree.resume", target_kind="retiree",
-                             target_id=str(retiree.id), request_id=request_id.get(),
-                             detail={"resume_month": effect.resume_month.isoformat(),
-                                     "back_pay_months": effect.back_pay_months, "certification_id": cert.id}))
+        audit.record(session, "system", "retiree.resume", target_kind="retiree", target_id=retiree.id,
+                     resume_month=effect.resume_month.isoformat(), back_pay_months=effect.back_pay_months,
+                     certification_id=cert.id)  # through storage.audit: the entry joins the hash chain
     return resumed
 
 
@@ -132,6 +157,18 @@ def _notify(services, session, agency: Agency, suspended_since: dt.date, now: dt
     return sent
 
 
+def _reachable(session, retiree_ids: list[int]) -> tuple[int, int]:
+    """(how many of these people a WeChat notice reaches — a subscribed account bound to them —, how many not)."""
+    reached = 0
+    for start in range(0, len(retiree_ids), BATCH):
+        chunk = retiree_ids[start:start + BATCH]
+        reached += session.scalar(select(func.count(func.distinct(Binding.retiree_id)))
+                                  .join(WeChatUser, WeChatUser.id == Binding.wechat_user_id)
+                                  .where(Binding.retiree_id.in_(chunk), Binding.revoked_at.is_(None),
+                                         WeChatUser.subscribed.is_(True), WeChatUser.oa_openid.is_not(None))) or 0
+    return reached, len(set(retiree_ids)) - reached
+
+
 def run_cycle(services, today: dt.date, dry_run: bool = False, agency_codes: list[str] | None = None,
               notify: bool = True) -> list[CycleReport]:
     """Apply the cycle rules for ``today`` to every agency with a policy (or those named)."""
@@ -145,15 +182,17 @@ def run_cycle(services, today: dt.date, dry_run: bool = False, agency_codes: lis
         policy = policy_of(agency)
         bounds = bounds_for(policy, today)
         since = bounds.current_start  # the previous cycle's suspension date
-        report = CycleReport(agency.code, today, dry_run, since)
+        report = CycleReport(agency.code, today, dry_run, since, agency_name=agency.name)
         with services.db.session() as session:
             lapsed = _lapsed_ids(session, agency, bounds)
             report.resumed = _resume_missed(session, agency, policy, dry_run)
             report.suspended = lapsed if dry_run else _suspend(session, lapsed, since, bounds.cycle_year - 1)
             if dry_run:
+                report.notices_estimate, report.without_wechat = _reachable(
+                    session, [*report.suspended, *report.resumed])
                 session.rollback()
-        if notify and not dry_run:
-            with services.db.session() as session:
+            elif notify:  # the notices are written with the suspensions and resumptions, in one transaction
+                session.flush()
                 report.notified = _notify(services, session, agency, since, utcnow())
         log.info("cycle run", extra={"agency_id": agency.id, "dry_run": dry_run, "suspended": len(report.suspended),
                                      "resumed": len(report.resumed), "notified": report.notified})

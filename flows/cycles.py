@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certification import cycle
+from flows import clock
 from storage import audit
 from storage.models import (
     Agency,
@@ -49,7 +50,7 @@ def retiree_state(session: Session, retiree: Retiree, policy: cycle.CyclePolicy,
         # Someone imported from the roster is being paid, so the cycle before their
         # enrolment counts as settled: they are due, not overdue (console/standing.py
         # applies the same rule in SQL).
-        enrolled = (retiree.created_at or dt.datetime.now(dt.timezone.utc)).date()
+        enrolled = clock.local_date_of(retiree.created_at or clock.now_utc())
         last_on = cycle.cycle_start(policy, cycle.cycle_year_of(policy, enrolled) - 1)
         last_method = "enrolment"
     return cycle.RetireeState(

@@ -15,6 +15,7 @@ from wording import zh
 from wording.zh import REASONS
 
 DECIDED = (AttemptStatus.passed, AttemptStatus.failed, AttemptStatus.review, AttemptStatus.rejected)
+MACHINE_VERDICTS = ("pass", "fail", "review")
 
 
 def _month(session: Session, column):
@@ -49,8 +50,9 @@ def figures(session: Session, agency: Agency, region_ids: list[int] | None, toda
               .join(Retiree, Retiree.id == Certification.retiree_id)
               .where(Retiree.agency_id == agency.id, Certification.certified_on >= dt.date.fromisoformat(months[0] + "-01")))
     att_month = _month(session, Attempt.created_at)
-    att_q = (select(att_month, Attempt.status, func.count()).join(Retiree, Retiree.id == Attempt.retiree_id)
-             .where(Retiree.agency_id == agency.id, Attempt.status.in_(DECIDED),
+    # the machine's verdict, never the reviewer's decision: approving a case does not raise the pass rate
+    att_q = (select(att_month, Attempt.verdict, func.count()).join(Retiree, Retiree.id == Attempt.retiree_id)
+             .where(Retiree.agency_id == agency.id, Attempt.verdict.in_(MACHINE_VERDICTS),
                     Attempt.created_at >= dt.datetime.fromisoformat(months[0] + "-01T00:00:00+00:00")))
     reasons_q = (select(Attempt.reasons).join(Retiree, Retiree.id == Attempt.retiree_id)
                  .where(Retiree.agency_id == agency.id,
@@ -66,11 +68,18 @@ def figures(session: Session, agency: Agency, region_ids: list[int] | None, toda
             (face if is_face else other)[m] += count
     passed = dict.fromkeys(months, 0)
     decided = dict.fromkeys(months, 0)
-    for m, status, count in session.execute(att_q.group_by(att_month, Attempt.status)):
+    for m, verdict, count in session.execute(att_q.group_by(att_month, Attempt.verdict)):
         if m in decided:
             decided[m] += count
-            if status == AttemptStatus.passed:
+            if verdict == "pass":
                 passed[m] += count
+    review_q = (select(Attempt.status, func.count()).join(Retiree, Retiree.id == Attempt.retiree_id)
+                .where(Retiree.agency_id == agency.id, Attempt.reviewed_by.is_not(None),
+                       Attempt.finished_at >= dt.datetime.fromisoformat(months[0] + "-01T00:00:00+00:00")))
+    if region_ids:
+        review_q = review_q.where(Retiree.region_id.in_(region_ids))
+    reviewed = {status.value if hasattr(status, "value") else status: count
+                for status, count in session.execute(review_q.group_by(Attempt.status))}
     reasons = collections.Counter(code for row in session.scalars(reasons_q) for code in (row or []))
     total_decided, total_passed = sum(decided.values()), sum(passed.values())
     return {
@@ -84,5 +93,7 @@ def figures(session: Session, agency: Agency, region_ids: list[int] | None, toda
         "pass_rate_by_month": [round(passed[m] * 100 / decided[m]) if decided[m] else 0 for m in months],
         "pass_rate": round(total_passed * 100 / total_decided, 1) if total_decided else None,
         "attempts": total_decided,
+        "review_approved": reviewed.get("passed", 0),
+        "review_rejected": reviewed.get("rejected", 0),
         "reasons": [(REASONS.get(code, code), count) for code, count in reasons.most_common(8)],
     }

@@ -24,14 +24,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
-from flows import photos, progress
+from flows import clock, photos, progress
 from flows.photos import Enrollment, reason_words
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
 from storage.models import Agency, EnrollmentPhoto, Retiree
-from storage.personal_data import FieldCipher
+from storage.objects import ObjectStoreError
+from storage.personal_data import DecryptionError, FieldCipher
 from wording import zh
 
 log = logging.getLogger("lifecert.console")
@@ -81,12 +83,26 @@ def _masked_file(name: str) -> str:
     return re.sub(r"[0-9]{17}[0-9Xx]", lambda m: mask_id_number(m.group(0).upper()), name)
 
 
+def unsafe_entry(name: str) -> bool:
+    """A path that would leave the folder it is unpacked into: absolute, a drive, or with a '..' part."""
+    path = name.replace("\\", "/")
+    return path.startswith("/") or re.match(r"^[A-Za-z]:", path) is not None or ".." in path.split("/")
+
+
 def photo_entries(archive: zipfile.ZipFile) -> Iterator[tuple[str, zipfile.ZipInfo]]:
-    """(base name, entry) for every file worth looking at; folders and Mac/Windows debris are skipped."""
+    """(base name, entry) for every file worth looking at; folders and Mac/Windows debris are skipped.
+
+    Entries with an unsafe path (see :func:`unsafe_entry`) are yielded too, for the report to list them
+    as rejected; they are never read.
+    """
     for info in archive.infolist()[:MAX_ZIP_ENTRIES]:
         if info.is_dir():
             continue
-        path = PurePosixPath(zip_entry_name(info).replace("\\", "/"))
+        name = zip_entry_name(info)
+        if unsafe_entry(name):
+            yield name, info
+            continue
+        path = PurePosixPath(name.replace("\\", "/"))
         if any(part.startswith(("__MACOSX", ".")) for part in path.parts) or path.name.lower() == "thumbs.db":
             continue
         yield path.name, info
@@ -128,6 +144,8 @@ def import_photo_zip(services, cipher: FieldCipher, agency_id: int, zip_file, en
 
 
 def _enroll_entry(services, cipher, agency_id, archive, filename, info, enroll, today, seen, source) -> list[str]:
+    if unsafe_entry(filename):
+        return ["unsafe_path"]
     suffix = PurePosixPath(filename).suffix.lower()
     if suffix not in PHOTO_TYPES:
         return ["unsupported_type"]
@@ -181,48 +199,115 @@ def _enroll_entry(services, cipher, agency_id, archive, filename, info, enroll, 
 # --- the jobs ------------------------------------------------------------------
 
 
-def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
-    """rq job body: import a roster file from the object store, updating progress as it goes."""
+def _failure_reason(exc: BaseException) -> str:
+    """Which of wording's import failure reasons ``exc`` is."""
+    if isinstance(exc, ObjectStoreError):
+        return "store"
+    if isinstance(exc, SQLAlchemyError):
+        return "database"
+    return "internal"
+
+
+def _fail(services, job_key: str, exc: BaseException) -> None:
+    """Mark the job failed with a reason the progress page shows; a Redis failure here is only logged."""
+    log.exception("import job failed", extra={"job_key": job_key})
+    try:
+        progress.update(services.redis, job_key, state="failed",
+                        message=zh.import_failed_text(_failure_reason(exc), type(exc).__name__))
+    except Exception:  # noqa: BLE001 - nowhere left to report to
+        log.exception("could not record the import failure", extra={"job_key": job_key})
+
+
+STAGED_CONTEXT = b"staged_roster"
+
+
+def stage_roster(services, upload_key: str, stream) -> None:
+    """Keep an uploaded roster (full ID numbers) in the object store only encrypted, bound to its key."""
+    data = stream.read()
+    services.objects.put_bytes(upload_key, services.cipher.encrypt_bytes(data, STAGED_CONTEXT, row=upload_key))
+
+
+def _read_staged(services, upload_key: str) -> bytes:
+    blob = services.objects.get_bytes(upload_key)
+    try:
+        return services.cipher.decrypt_bytes(blob, STAGED_CONTEXT, row=upload_key)
+    except DecryptionError:
+        return blob  # staged by a release before staged files were encrypted
+
+
+def run_roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int,
+                   file_date: str | None = None) -> dict:
+    """rq job body: import a roster file from the object store, updating progress as it goes.
+
+    Whatever it raises, the job ends "failed" with a reason on the progress page (and rq records the error).
+    """
+    try:
+        return _roster_job(services, job_key, upload_key, suffix, agency_id, admin_id, file_date)
+    except Exception as exc:
+        _fail(services, job_key, exc)
+        raise
+
+
+def _roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int,
+                file_date: str | None) -> dict:
     redis = services.redis
     progress.update(redis, job_key, state="running")
     cipher = services.cipher
-    with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
-        path = Path(tmp) / f"roster{suffix}"
-        path.write_bytes(services.objects.get_bytes(upload_key))
-        try:
-            total, rows = read_rows(path)
-        except RosterFileError as exc:
-            progress.update(redis, job_key, state="failed", message=str(exc))
-            services.objects.delete(upload_key)
-            return {"error": str(exc)}
-        progress.update(redis, job_key, total=total)
-        done = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="lifecert-roster-") as tmp:
+            path = Path(tmp) / f"roster{suffix}"
+            path.write_bytes(_read_staged(services, upload_key))
+            try:
+                total, rows = read_rows(path)
+            except RosterFileError as exc:
+                progress.update(redis, job_key, state="failed", message=str(exc))
+                return {"error": str(exc)}
+            progress.update(redis, job_key, total=total)
+            done = 0
 
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if done % 50 == 0 or done == total:
-                progress.update(redis, job_key, done=done)
+            def tick() -> None:
+                nonlocal done
+                done += 1
+                if done % 50 == 0 or done == total:
+                    progress.update(redis, job_key, done=done)
 
-        with services.db.session() as session:
-            agency = session.get(Agency, agency_id)
-            report = import_roster(session, cipher, agency, rows, today=dt.date.today(), on_row=tick)
-            audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
-                         target_id=agency_id, created=report.created, updated=report.updated,
-                         unchanged=report.unchanged, errors=len(report.errors))
-    services.objects.delete(upload_key)
+            with services.db.session() as session:
+                agency = session.get(Agency, agency_id)
+                report = import_roster(session, cipher, agency, rows, today=clock.local_today(clock.zone_of(agency)),
+                                       on_row=tick,
+                                       file_date=dt.date.fromisoformat(file_date) if file_date else None)
+                audit.record(session, "admin", "roster.import", actor_id=admin_id, target_kind="agency",
+                             target_id=agency_id, created=report.created, updated=report.updated,
+                             unchanged=report.unchanged, errors=len(report.errors))
+    finally:
+        # The upload holds full ID numbers: it goes whatever happened (a crash included).
+        services.objects.delete(upload_key)
     result = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
               "errors": [{"line": e.line, "message": e.message} for e in report.errors[:2000]],
-              "error_count": len(report.errors)}
+              "error_count": len(report.errors),
+              "conflicts": [dataclasses.asdict(c) for c in report.conflicts[:2000]]}
     progress.update(redis, job_key, state="done", done=done, report=result,
                     message=zh.ROSTER_REPORT.format(created=report.created, updated=report.updated,
-                                                    unchanged=report.unchanged, errors=len(report.errors)))
+                                                    unchanged=report.unchanged, errors=len(report.errors))
+                    + (zh.ROSTER_CONFLICTS_NOTE.format(count=len(report.conflicts)) if report.conflicts else ""))
     return result
 
 
 def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin_id: int,
                   enroll: Callable[[bytes], Enrollment] | None = None) -> dict:
-    """rq job body: enroll a ZIP of photos from the object store, updating progress as it goes."""
+    """rq job body: enroll a ZIP of photos from the object store, updating progress as it goes.
+
+    Whatever it raises, the job ends "failed" with a reason on the progress page (and rq records the error).
+    """
+    try:
+        return _photo_job(services, job_key, upload_key, agency_id, admin_id, enroll)
+    except Exception as exc:
+        _fail(services, job_key, exc)
+        raise
+
+
+def _photo_job(services, job_key: str, upload_key: str, agency_id: int, admin_id: int,
+               enroll: Callable[[bytes], Enrollment] | None) -> dict:
     enroll = enroll or (lambda data: photos.enroll(services, data))
     redis = services.redis
     progress.update(redis, job_key, state="running")
@@ -234,7 +319,7 @@ def run_photo_job(services, job_key: str, upload_key: str, agency_id: int, admin
 
     try:
         data = services.objects.get_bytes(upload_key)
-        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, dt.date.today(), tick)
+        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, clock.local_today(), tick)
     except zipfile.BadZipFile:
         progress.update(redis, job_key, state="failed", message=zh.PHOTO_BAD_ZIP)
         return {"error": "bad_zip"}

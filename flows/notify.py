@@ -14,10 +14,11 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from certification.names import mask_name
-from flows import outbox
-from storage.models import Attempt, Binding, BindingKind, Retiree, WeChatUser
+from flows import clock, outbox
+from flows import result as result_flow
+from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
+from wechat.oauth import authorize_url
 from wording import zh
-from wording.zh import advice_text, reason_text
 
 log = logging.getLogger("lifecert.flows.notify")
 
@@ -40,20 +41,35 @@ def openid_column(retiree_id_column):
             .limit(1).correlate_except(Binding, WeChatUser).scalar_subquery())
 
 
+def reachable_openid_column(retiree_id_column):
+    """Like :func:`openid_column`, but only an account that still follows us: WeChat refuses template
+    messages to anyone else (43004), so they are not reach, they are people to call."""
+    return (select(WeChatUser.oa_openid)
+            .join(Binding, Binding.wechat_user_id == WeChatUser.id)
+            .where(Binding.retiree_id == retiree_id_column, Binding.revoked_at.is_(None),
+                   WeChatUser.oa_openid.is_not(None), WeChatUser.subscribed.is_(True))
+            .order_by(case((Binding.kind == BindingKind.self_, 0), else_=1), Binding.id)
+            .limit(1).correlate_except(Binding, WeChatUser).scalar_subquery())
+
+
 def openid_of(session: Session, retiree_id: int) -> str | None:
     return session.scalar(select(openid_column(Retiree.id)).where(Retiree.id == retiree_id))
 
 
 def send_template(services, openid: str, kind: str, fields: dict, retiree_id: int | None = None,
-                  dedupe_key: str | None = None, campaign_id: int | None = None) -> int:
-    """The one place the console reaches the bot's queue; returns the Notification id."""
+                  dedupe_key: str | None = None, campaign_id: int | None = None,
+                  session: Session | None = None) -> int:
+    """The one place the console reaches the bot's queue; returns the Notification id.
+
+    Pass the ``session`` of the transaction that causes the message: the row is written in it.
+    """
     return outbox.enqueue_template(services, openid, kind, fields, retiree_id=retiree_id, dedupe_key=dedupe_key,
-                            campaign_id=campaign_id)
+                                   campaign_id=campaign_id, session=session)
 
 
 def review_result_fields(name: str, passed: bool, reason: str = "", next_step: str = "",
                          at: dt.datetime | None = None) -> dict:
-    fields = {"name": masked_name(name), "passed": passed, "at": at or dt.datetime.now()}
+    fields = {"name": masked_name(name), "passed": passed, "at": at or clock.local_now()}
     if not passed:
         fields.update(reason_text=reason[:20] or zh.REVIEW_NOT_PASSED, next_step=(next_step or zh.REVIEW_NEXT_STEP)[:20])
     return fields
@@ -65,7 +81,7 @@ def notify_retiree(services, session: Session, retiree: Retiree, kind: str, fiel
     if not openid:
         return None
     return send_template(services, openid, kind, {"name": masked_name(retiree.name), **fields},
-                         retiree_id=retiree.id, dedupe_key=dedupe_key)
+                         retiree_id=retiree.id, dedupe_key=dedupe_key, session=session)
 
 
 def _short(text: str, limit: int = 20) -> str:
@@ -73,25 +89,46 @@ def _short(text: str, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def notify_attempt_result(services, attempt_id: str, openid: str | None, retiree_id: int, status: str,
-                          effect=None) -> int | None:
-    """Tell the person who recorded the video how it went, and what to do next."""
+def notify_attempt_result(services, session: Session, attempt_id: str, openid: str | None, retiree_id: int,
+                          status: str, effect=None, at: dt.datetime | None = None) -> int | None:
+    """Tell the person who recorded the video how it went and what to do next, with a link to the result page.
+
+    Called inside the transaction that records the verdict: the messages are written with it. The words
+    are those of the result page (flows.result), each within WeChat's 20 characters, and the time is the
+    agency's local time. When a family member passed for the retiree, the retiree's own account is told too.
+    """
     if not openid:
         return None
-    with services.db.session() as session:
-        attempt = session.get(Attempt, attempt_id)
-        name = session.scalar(select(Retiree.name).where(Retiree.id == retiree_id))
-        reasons, advice = list(attempt.reasons), list(attempt.advice)
-    fields: dict = {"name": _short(name or ""), "passed": status == "passed", "at": dt.datetime.now()}
-    if status == "review":
-        fields["reason_text"] = _short(reason_text(reasons) if reasons else zh.REVIEW_PENDING)
-        fields["next_step"] = zh.REVIEW_PENDING_STEP
-    elif status != "passed":
-        fields["reason_text"] = _short(reason_text(reasons))
-        fields["next_step"] = _short(advice_text(advice).split(zh.ADVICE_SEP)[0] if advice else zh.TRY_AGAIN)
+    attempt = session.get(Attempt, attempt_id)
+    retiree = session.get(Retiree, retiree_id)
+    name = retiree.name if retiree else ""
+    zone = clock.zone_of(session.get(Agency, retiree.agency_id) if retiree else None)
+    view = result_flow.result_of(session, attempt, services.settings.wechat.hotline)
+    own_openid = _own_openid(session, retiree_id)
+    local_at = clock.local_now(zone, at)
+    fields: dict = {"name": masked_name(name), "passed": status == "passed", "review": status == "review",
+                    "at": local_at}
+    if status != "passed":
+        fields["reason_text"] = view.reason or zh.FAILURE_DEFAULT[0]
+        fields["next_step"] = view.action or zh.TRY_AGAIN
+    url = authorize_url(services.settings.wechat, view.result_path, state="msg")
     nid = outbox.enqueue_template(services, openid, "cert_result", fields, retiree_id=retiree_id,
-                           dedupe_key=f"attempt:{attempt_id}:{status}")
+                                  dedupe_key=f"attempt:{attempt_id}:{status}", url=url, session=session)
+    if status == "passed" and own_openid and own_openid != openid:
+        # a family member certified for the retiree: the retiree's own WeChat hears of it
+        call = zh.FAMILY_CERTIFIED_CALL.format(phone=view.phone)
+        outbox.enqueue_template(services, own_openid, "cert_result", {
+            "name": masked_name(name), "passed": True, "at": local_at, "reason_text": zh.FAMILY_CERTIFIED_STEP,
+            "next_step": call if len(call) <= 20 else zh.FAMILY_CERTIFIED_CALL_SHORT},
+            retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:told-self", session=session)
     if effect is not None and effect.resume_month is not None:
-        outbox.enqueue_template(services, openid, "resumption", {"name": fields["name"], "from_date": effect.resume_month},
-                         retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption")
+        outbox.enqueue_template(services, openid, "resumption",
+                                {"name": fields["name"], "from_date": effect.resume_month},
+                                retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption", session=session)
     return nid
+
+
+def _own_openid(session: Session, retiree_id: int) -> str | None:
+    """The retiree's own (self-bound) official-account openid, if any."""
+    return session.scalar(select(WeChatUser.oa_openid).join(Binding, Binding.wechat_user_id == WeChatUser.id).where(
+        Binding.retiree_id == retiree_id, Binding.kind == BindingKind.self_, Binding.revoked_at.is_(None)).limit(1))

@@ -1,8 +1,15 @@
-"""Sending template and customer-service messages through the rq ``messages`` queue.
+"""The transactional outbox: template and customer-service messages, sent through the rq ``messages`` queue.
 
-The rest of the product calls :func:`enqueue_template` / :func:`enqueue_text`.
-Each call records a Notification row first (so nothing is lost if Redis or the
-worker is down), then queues a job that calls WeChat and records the answer:
+The rest of the product calls :func:`enqueue_template` / :func:`enqueue_text`, handing in
+its own database session when the message is caused by something it writes (a verdict, a
+certification, a suspension, a campaign step): the Notification row is then part of that
+same transaction, and the send job is queued only after it commits. Redis down, a worker
+killed, a job lost: the row stays, and :func:`sweep` (rq cron, every minute) hands every
+row whose lease has run out to the sender again.
+
+Each row carries a lease (``lease_until``): while it runs, the row is in someone's hands
+(queued in rq, being sent, or waiting for WeChat's delivery report); the sender claims a row
+atomically (``queued`` → ``sending``), so a job that runs twice sends once. WeChat's answer:
 
 * success → ``sent`` with WeChat's msgid (later ``delivered``/``failed`` from
   the TEMPLATESENDJOBFINISH event);
@@ -12,7 +19,11 @@ worker is down), then queues a job that calls WeChat and records the answer:
 * the user's fault or choice (43004 not following, 40003 bad openid, 45015
   outside the 48-hour window, …) → ``failed``, recorded, not retried;
 * WeChat or the network having a bad moment → retried with growing back-off,
-  then ``failed`` after MAX_TRIES.
+  then ``failed`` after MAX_TRIES;
+* no answer within the client timeout → ``unconfirmed``, *not* retried at once: WeChat may
+  have sent it. Its TEMPLATESENDJOBFINISH report for that user (:func:`record_delivery_report`)
+  settles the row; only when none came within the confirm window does it get one more try.
+  A worker killed mid-send leaves ``sending``, which the sweeper treats the same way.
 """
 
 from __future__ import annotations
@@ -22,8 +33,10 @@ import logging
 from zoneinfo import ZoneInfo
 
 import requests
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatClientException
 
 from storage import queues
@@ -41,47 +54,79 @@ QUOTA_EXHAUSTED = 45009
 # Errors that retrying cannot fix: the user or the message is the problem.
 PERMANENT = zh.WECHAT_ERRORS
 BEIJING = ZoneInfo("Asia/Shanghai")
+IN_HAND = ("queued", "sending", "unconfirmed")  # not settled: the sweeper watches these
+AWAITING_REPORT = ("sending", "unconfirmed")  # WeChat may have it; its delivery report settles the row
 
 
 def enqueue_template(services, openid: str, kind: str, fields: dict, retiree_id: int | None = None,
-                     dedupe_key: str | None = None, campaign_id: int | None = None, url: str | None = None) -> int:
+                     dedupe_key: str | None = None, campaign_id: int | None = None, url: str | None = None,
+                     session: Session | None = None) -> int:
     """Queue a template message of ``kind`` (wechat/templates.py) to ``openid``; returns the Notification id.
 
     ``fields`` are by meaning, e.g. ``{"name": "张*明", "passed": False, "reason": "too_dark", "at": now}``;
     they are checked now (ValueError), not when WeChat would refuse them. With ``dedupe_key`` the message is
-    sent at most once: a second call returns the first call's id.
+    sent at most once: a second call returns the first call's id. With ``session`` the row is written in the
+    caller's transaction and the send is queued when (and only if) that transaction commits.
     """
     data = templates.render(kind, fields)
     template_id = services.settings.wechat.template_ids.get(kind)
     payload = {"data": data, "url": url}
-    return _record_and_queue(services, Notification(
-        openid=openid, retiree_id=retiree_id, kind=kind, channel="template", template_id=template_id,
-        payload=payload, dedupe_key=dedupe_key, campaign_id=campaign_id, status="queued"))
+    return record(services, dict(openid=openid, retiree_id=retiree_id, kind=kind, channel="template",
+                                 template_id=template_id, payload=payload, dedupe_key=dedupe_key,
+                                 campaign_id=campaign_id), session)
 
 
 def enqueue_text(services, openid: str, content: str, kind: str = "text", retiree_id: int | None = None,
-                 dedupe_key: str | None = None) -> int:
+                 dedupe_key: str | None = None, session: Session | None = None) -> int:
     """Queue a customer-service text message (works only within 48 hours of the user's last interaction)."""
     if not content.strip():
         raise ValueError("empty message")
-    return _record_and_queue(services, Notification(
-        openid=openid, retiree_id=retiree_id, kind=kind, channel="custom", payload={"text": content},
-        dedupe_key=dedupe_key, status="queued"))
+    return record(services, dict(openid=openid, retiree_id=retiree_id, kind=kind, channel="custom",
+                                 payload={"text": content}, dedupe_key=dedupe_key), session)
 
 
-def _record_and_queue(services, notification: Notification) -> int:
-    try:
-        with services.db.session() as s:
-            s.add(notification)
-            s.flush()
-            nid = notification.id
-    except IntegrityError:
-        if not notification.dedupe_key:
-            raise
-        with services.db.session() as s:
-            return s.scalar(select(Notification.id).where(Notification.dedupe_key == notification.dedupe_key))
-    _queue_send(services, nid)
+def record(services, values: dict, session: Session | None = None) -> int:
+    """Write one outbox row (at most one per dedupe key) in ``session`` or a transaction of its own.
+
+    The send job is queued after the commit; if that fails (Redis down), the lease runs out and
+    the sweeper hands the row out instead.
+    """
+    if session is None:
+        with services.db.session() as own:
+            return record(services, values, own)
+    lease = utcnow() + dt.timedelta(seconds=services.settings.outbox_lease_s)
+    row = {"status": "queued", "lease_until": lease, **values}
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Notification)
+    statement = insert.values(**row)
+    if row.get("dedupe_key"):
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    nid = session.execute(statement.returning(Notification.id)).scalar()
+    if nid is None:  # the dedupe key was used before: that row is the message
+        return session.scalar(select(Notification.id).where(Notification.dedupe_key == row["dedupe_key"]))
+    _queue_after_commit(services, session, nid)
     return nid
+
+
+def _queue_after_commit(services, session: Session, nid: int) -> None:
+    pending = session.info.get("outbox_pending")
+    if pending is None:
+        pending = session.info["outbox_pending"] = []
+
+        def committed(sess: Session) -> None:
+            ids, sess.info["outbox_pending"] = list(sess.info.get("outbox_pending", [])), []
+            for queued_id in ids:
+                try:
+                    _queue_send(services, queued_id)
+                except Exception as exc:  # noqa: BLE001 - the row is safe; the sweeper will hand it out
+                    log.warning("send not queued; the sweeper will", extra={"notification_id": queued_id,
+                                                                             "error": type(exc).__name__})
+
+        def rolled_back(sess: Session) -> None:
+            sess.info["outbox_pending"] = []
+
+        event.listen(session, "after_commit", committed)
+        event.listen(session, "after_rollback", rolled_back)
+    pending.append(nid)
 
 
 def _queue_send(services, nid: int, delay_s: float = 0) -> None:
@@ -108,30 +153,56 @@ def pause_sending(services, until: dt.datetime | None = None) -> dt.datetime:
 def resume_sending(services) -> int:
     """Lift the pause and queue every ``paused`` message again, oldest first; returns how many."""
     services.redis.delete(PAUSE_KEY)
+    lease = utcnow() + dt.timedelta(seconds=services.settings.outbox_lease_s)
     with services.db.session() as s:
         ids = list(s.scalars(select(Notification.id).where(Notification.status == "paused").order_by(Notification.id)))
-        for n in s.scalars(select(Notification).where(Notification.id.in_(ids))):
-            n.status = "queued"
+        if ids:
+            s.execute(update(Notification).where(Notification.id.in_(ids), Notification.status == "paused")
+                      .values(status="queued", lease_until=lease))
     for nid in ids:
         _queue_send(services, nid)
     log.info("wechat sending resumed", extra={"requeued": len(ids)})
     return len(ids)
 
 
-def deliver(services, nid: int) -> str:
-    """Send Notification ``nid`` now and record WeChat's answer; returns the new status. Idempotent."""
+def _claim(services, nid: int) -> Notification | None:
+    """Take row ``nid`` for sending (``queued``/``paused`` → ``sending``), or None when it is not ours to send."""
+    confirm = dt.timedelta(seconds=services.settings.outbox_confirm_s)
     with services.db.session() as s:
         n = s.get(Notification, nid)
         if n is None or n.status not in ("queued", "paused"):
-            return n.status if n else "missing"
+            return None
         if paused_until(services):
-            n.status = "paused"
-            return n.status
+            s.execute(update(Notification).where(Notification.id == nid, Notification.status == "queued")
+                      .values(status="paused"))
+            return None
         if n.channel == "template" and not n.template_id:
-            n.status, n.errmsg = "failed", f"no template id configured for {n.kind!r}"
-            return n.status
-        n.tries += 1
-        openid, channel, template_id, payload, tries = n.openid, n.channel, n.template_id, n.payload, n.tries
+            n.status, n.errmsg, n.lease_until = "failed", f"no template id configured for {n.kind!r}", None
+            return None
+        claimed = s.execute(update(Notification).where(Notification.id == nid, Notification.status == n.status)
+                            .values(status="sending", tries=Notification.tries + 1,
+                                    lease_until=utcnow() + confirm)).rowcount
+        if not claimed:
+            return None  # another run of the job took it first
+        s.refresh(n)
+        s.expunge(n)
+        return n
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Did the request perhaps reach WeChat? (wechatpy wraps requests' exceptions; the cause is the context.)"""
+    cause = exc if isinstance(exc, requests.RequestException) else exc.__context__
+    return isinstance(cause, (requests.ReadTimeout, TimeoutError)) and not isinstance(cause, requests.ConnectTimeout)
+
+
+def deliver(services, nid: int) -> str:
+    """Send Notification ``nid`` now and record WeChat's answer; returns the new status. Idempotent."""
+    n = _claim(services, nid)
+    if n is None:
+        with services.db.session() as s:
+            row = s.get(Notification, nid)
+            return row.status if row else "missing"
+    openid, channel, template_id, payload, tries = n.openid, n.channel, n.template_id, n.payload, n.tries
 
     client = services.wechat
     errcode, errmsg, msgid = None, None, None
@@ -148,21 +219,107 @@ def deliver(services, nid: int) -> str:
             status = "paused"
         elif errcode in PERMANENT:
             status = "failed"
+        elif errcode is None and _timed_out(exc):
+            status, errmsg = "unconfirmed", "no answer within the client timeout"
         else:
             status = "retry"
     except (requests.RequestException, TimeoutError) as exc:
-        errmsg, status = type(exc).__name__, "retry"
+        errmsg = type(exc).__name__
+        status = "unconfirmed" if _timed_out(exc) else "retry"
 
+    backoff = BACKOFF_S[min(tries - 1, len(BACKOFF_S) - 1)]
+    values: dict = {"errcode": errcode, "errmsg": errmsg}
     if status == "retry":
         status = "queued" if tries < MAX_TRIES else "failed"
-    with services.db.session() as s:
-        n = s.get(Notification, nid)
-        n.status, n.errcode, n.errmsg = status, errcode, errmsg
-        if status == "sent":
-            n.msgid, n.sent_at = msgid, utcnow()
-    if status == "paused":
-        pause_sending(services)
+    if status == "sent":
+        values.update(msgid=msgid, sent_at=utcnow(), lease_until=None)
     elif status == "queued":
-        _queue_send(services, nid, BACKOFF_S[min(tries - 1, len(BACKOFF_S) - 1)])
+        values["lease_until"] = utcnow() + dt.timedelta(seconds=backoff + services.settings.outbox_lease_s)
+    elif status in ("failed", "paused"):
+        values["lease_until"] = None
+    # "unconfirmed" keeps the claim's lease: the confirm window, counted from the send.
+    with services.db.session() as s:
+        changed = s.execute(update(Notification).where(Notification.id == nid, Notification.status == "sending")
+                            .values(status=status, **values)).rowcount
+        if not changed:  # WeChat's delivery report came first and settled the row
+            status = s.get(Notification, nid).status
+            if msgid:
+                s.execute(update(Notification).where(Notification.id == nid, Notification.msgid.is_(None))
+                          .values(msgid=msgid, sent_at=utcnow()))
+    if changed and status == "paused":
+        pause_sending(services)
+    elif changed and status == "queued":
+        _queue_send(services, nid, backoff)
     log.info("wechat message %s", status, extra={"notification_id": nid, "errcode": errcode, "tries": tries})
     return status
+
+
+def record_delivery_report(services, openid: str, msgid: str, report: str) -> int | None:
+    """WeChat's TEMPLATESENDJOBFINISH for ``msgid`` to ``openid``: settle the row it reports on; returns its id.
+
+    By msgid when we know it; else it is the answer we never got (a send that timed out, or whose
+    worker died): the oldest row to that user still awaiting a report.
+    """
+    status = "delivered" if report == "success" else "failed"
+    values = {"status": status, "lease_until": None, "errmsg": None if status == "delivered" else report[:200]}
+    with services.db.session() as s:
+        nid = s.scalar(select(Notification.id).where(Notification.msgid == msgid,
+                                                     Notification.channel == "template").limit(1))
+        if nid is None:
+            nid = s.scalar(select(Notification.id).where(
+                Notification.openid == openid, Notification.channel == "template",
+                Notification.status.in_(AWAITING_REPORT), Notification.msgid.is_(None))
+                .order_by(Notification.id).limit(1))
+            if nid is None:
+                log.info("delivery report for an unknown message", extra={"msgid": msgid})
+                return None
+            values.update(msgid=msgid, sent_at=utcnow())
+        s.execute(update(Notification).where(Notification.id == nid).values(**values))
+    return nid
+
+
+def sweep(services, now: dt.datetime | None = None) -> dict[str, int]:
+    """Hand out again every row whose lease ran out (rq cron, every minute); returns counts by what was done.
+
+    * ``queued``: its job was lost (Redis restarted, the queue call failed) or its retry is due → queued again;
+    * ``sending`` / ``unconfirmed``: no answer and no delivery report within the confirm window → one more try
+      (or ``failed`` after MAX_TRIES);
+    * ``paused`` with no pause in force (Redis forgot it) → resumed.
+    """
+    now = now or utcnow()
+    lease = now + dt.timedelta(seconds=services.settings.outbox_lease_s)
+    done = {"requeued": 0, "retried": 0, "failed": 0, "resumed": 0}
+    handed: list[int] = []
+    with services.db.session() as s:
+        rows = s.execute(select(Notification.id, Notification.status, Notification.tries, Notification.lease_until)
+                         .where(Notification.status.in_(IN_HAND),
+                                or_(Notification.lease_until.is_(None), Notification.lease_until <= now))
+                         .order_by(Notification.id).limit(5000)).all()
+    for nid, status, tries, until in rows:
+        if status == "queued":
+            target, outcome = "queued", "requeued"
+        elif tries >= MAX_TRIES:
+            target, outcome = "failed", "failed"
+        else:
+            target, outcome = "queued", "retried"
+        with services.db.session() as s:
+            match = [Notification.id == nid, Notification.status == status]
+            match.append(Notification.lease_until.is_(None) if until is None else Notification.lease_until == until)
+            values: dict = {"status": target, "lease_until": lease if target == "queued" else None}
+            if target == "failed":
+                values["errmsg"] = "no answer from WeChat"
+            if not s.execute(update(Notification).where(*match).values(**values)).rowcount:
+                continue  # someone else moved it meanwhile
+        done[outcome] += 1
+        if target == "queued":
+            handed.append(nid)
+    for nid in handed:
+        _queue_send(services, nid)
+    if not paused_until(services):
+        with services.db.session() as s:
+            waiting = s.scalar(select(Notification.id).where(Notification.status == "paused").limit(1))
+        if waiting is not None:
+            done["resumed"] = resume_sending(services)
+    if any(done.values()):
+        log.warning("outbox swept", extra=done)
+    return done

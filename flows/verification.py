@@ -17,18 +17,20 @@ from sqlalchemy import select, update
 
 import vision
 from certification.attempts import AttemptPolicy, needs_review
-from flows import FlowError
+from flows import FlowError, clock
 from flows.certify import FINISHED, recent_verdicts
 from flows.cycles import apply_pass
+from flows.face_templates import active_templates, refresh_after_pass
 from flows.notify import notify_attempt_result
+from flows.people import check_may_certify, confirm_self_by_face, require_consent
 from flows.ports import Services
 from storage.models import (
+    Agency,
     Attempt,
     AttemptStatus,
     Certification,
     CertificationMethod,
     Challenge,
-    EnrollmentPhoto,
     Retiree,
     WeChatUser,
     utcnow,
@@ -59,22 +61,34 @@ def verify_attempt(services: Services, attempt_id: str) -> str:
     mark_running(services, attempt_id)
     if work.reused:
         log.warning("video submitted before", extra={"attempt_id": attempt_id})
-        return record_verdict(services, attempt_id, REUSED_VIDEO, now=dt.datetime.now(dt.timezone.utc))
+        return record_verdict(services, attempt_id, REUSED_VIDEO, now=clock.now_utc())
     started = time.perf_counter()
     with services.objects.local_copy(work.video_key) as path:
         verdict = vision.analyze_video(path, challenge=work.actions, templates=work.templates,
                                        config=services.vision_config, models=services.vision_models)
+    name_matched_template(verdict, work)
     log.info("vision done", extra={"attempt_id": attempt_id, "verdict": verdict.verdict,
                                    "reasons": verdict.reasons, "seconds": round(time.perf_counter() - started, 3)})
-    return record_verdict(services, attempt_id, verdict, now=dt.datetime.now(dt.timezone.utc))
+    return record_verdict(services, attempt_id, verdict, now=clock.now_utc())
 
 
 class VerificationWork:
     """What the job needs, read in one short transaction."""
 
-    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool) -> None:
+    def __init__(self, video_key: str, actions: list[str], templates: list[bytes], reused: bool,
+                 template_ids: list[int] | None = None, template_sources: list[str] | None = None) -> None:
         self.video_key, self.actions, self.templates = video_key, actions, templates
         self.reused = reused  # the very same bytes were submitted before: a replay, not a recording
+        self.template_ids = template_ids or []
+        self.template_sources = template_sources or []
+
+
+def name_matched_template(verdict: Verdict, work: VerificationWork) -> None:
+    """vision reports the matched template by position; record which enrolled photo that is."""
+    idx = verdict.scores.get("match_template")
+    if isinstance(idx, int) and 0 <= idx < len(work.template_ids):
+        verdict.scores["match_template_photo_id"] = work.template_ids[idx]
+        verdict.scores["match_template_source"] = work.template_sources[idx]
 
 
 @dataclasses.dataclass
@@ -91,6 +105,7 @@ class RefusedVideo:
 
 
 REUSED_VIDEO = RefusedVideo("fail", ["video_reused"], ["try_again"])
+NOT_AUTHORIZED = RefusedVideo("fail", ["not_authorized"], [])  # binding or consent ended before the verdict
 
 
 def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
@@ -102,25 +117,23 @@ def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
         if attempt.status in FINISHED:
             return None
         challenge = session.get(Challenge, attempt.challenge_id)
-        templates = list(session.scalars(
-            select(EnrollmentPhoto.template).where(EnrollmentPhoto.retiree_id == attempt.retiree_id,
-                                                   EnrollmentPhoto.active.is_(True),
-                                                   EnrollmentPhoto.template.is_not(None))))
+        photos = active_templates(session, attempt.retiree_id)
         reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
                                                          Attempt.id != attempt.id).limit(1)) is not None
-        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused)
+        return VerificationWork(attempt.video_key, list(challenge.actions), [p.template for p in photos], reused,
+                                [p.id for p in photos], [p.source for p in photos])
 
 
 def mark_running(services, attempt_id: str) -> None:
     with services.db.session() as session:
         session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(
             [AttemptStatus.queued, AttemptStatus.running, AttemptStatus.error])).values(
-            status=AttemptStatus.running, started_at=utcnow()))
+            status=AttemptStatus.running, started_at=utcnow(), runs=Attempt.runs + 1))
 
 
 def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: dt.datetime,
                    policy: AttemptPolicy = AttemptPolicy()) -> str:
-    """Write the verdict, and on a pass the certification, in one transaction; then notify.
+    """Write the verdict, on a pass the certification, and the message about it, in one transaction.
 
     Returns the attempt's final status. Running twice records once: a finished
     attempt is left alone, and ``certification.attempt_id`` is unique.
@@ -145,14 +158,30 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         attempt.best_frame_key = best_key
         attempt.finished_at = now
         effect = None
-        if verdict.verdict == "pass":
+        refusal = _still_authorized(session, attempt, now)
+        if refusal is not None:
+            # The binding, the consent or the limits changed while the video was in the queue:
+            # whatever vision says, nothing is certified for this user.
+            log.warning("verdict refused: authorization gone", extra={"attempt_id": attempt_id, "code": refusal})
+            attempt.status = AttemptStatus.failed
+            attempt.verdict = "fail"
+            attempt.reasons = list(NOT_AUTHORIZED.reasons)
+            attempt.advice = list(NOT_AUTHORIZED.advice)
+        elif verdict.verdict == "pass":
             attempt.status = AttemptStatus.passed
             retiree = session.get(Retiree, attempt.retiree_id)
+            # A pass at 00:30 Beijing time on 1 January counts for the new year: the agency's day.
+            local_day = clock.local_today(clock.zone_of(session.get(Agency, retiree.agency_id)), now)
             certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
-                                          certified_on=now.date(), by_wechat_user_id=attempt.wechat_user_id,
+                                          certified_on=local_day, by_wechat_user_id=attempt.wechat_user_id,
                                           attempt_id=attempt.id)
             session.add(certification)
-            effect = apply_pass(session, retiree, certification, now.date())
+            effect = apply_pass(session, retiree, certification, local_day)
+            refresh_after_pass(session, retiree.id, attempt.scores, getattr(verdict, "best_frame_template", None),
+                               best_key, None, attempt.id, local_day)
+            if attempt.wechat_user_id:
+                # A live face matched the enrolled photo at the pass threshold: that proves a claim of "self".
+                confirm_self_by_face(session, attempt.wechat_user_id, retiree.id, attempt.id)
         elif verdict.verdict == "review":
             attempt.status = AttemptStatus.review
         else:
@@ -165,9 +194,23 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             attempt.video_key = _hold_for_review(services, attempt.video_key)
         status = attempt.status.value
         openid, retiree_id = _notify_target(session, attempt)
-
-    notify_attempt_result(services, attempt_id, openid, retiree_id, status, effect)
+        session.flush()
+        notify_attempt_result(services, session, attempt_id, openid, retiree_id, status, effect, at=now)
     return status
+
+
+def _still_authorized(session, attempt: Attempt, now: dt.datetime) -> str | None:
+    """The refusal code if the attempt's user may no longer certify this retiree (None: still may)."""
+    if attempt.wechat_user_id is None:
+        return None  # recorded by staff
+    try:
+        check_may_certify(session, attempt.wechat_user_id, attempt.retiree_id, now.date())
+        require_consent(session, attempt.wechat_user_id, attempt.retiree_id)
+    except FlowError as exc:
+        if exc.code == "self_pending_agency":
+            return None  # the video is kept for a reviewer; it does not confirm the claim (no photo)
+        return exc.code
+    return None
 
 
 def _hold_for_review(services, key: str) -> str:

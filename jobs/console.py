@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from flows import clock
 from flows.campaigns import dispatch, plan_automatic, watchdog
 from flows.cycle_run import run_cycle as run
 from flows.imports import run_photo_job, run_roster_job
@@ -20,8 +21,9 @@ from wording import zh
 log = logging.getLogger("lifecert.console")
 
 
-def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int) -> dict:
-    return run_roster_job(services(), job_key, upload_key, suffix, agency_id, admin_id)
+def import_roster(job_key: str, upload_key: str, suffix: str, agency_id: int, admin_id: int,
+                  file_date: str | None = None) -> dict:
+    return run_roster_job(services(), job_key, upload_key, suffix, agency_id, admin_id, file_date)
 
 
 def import_photos(job_key: str, upload_key: str, agency_id: int, admin_id: int) -> dict:
@@ -35,7 +37,7 @@ def dispatch_campaign(campaign_id: int) -> str:
 def run_cycle(dry_run: bool = False, day: str | None = None) -> list[str]:
     """The daily run: the cycle rules, then the automatic reminders. Safe to repeat."""
 
-    today = dt.date.fromisoformat(day) if day else dt.date.today()
+    today = dt.date.fromisoformat(day) if day else clock.local_today()
     reports = run(services(), today, dry_run=dry_run)
     lines = [r.summary() for r in reports]
     if not dry_run:

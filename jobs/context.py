@@ -29,4 +29,4 @@ def get_services() -> Services:
 
 def worker_connection(services: Services) -> redis.Redis:
     """A connection without the short socket timeout: a worker blocks on the queue for minutes."""
-    return redis.Redis.from_url(resolve_url(services.settings.redis_url))
+    return redis.Redis.from_url(resolve_url(services.settings.redis_url, services.settings.instance_dir))

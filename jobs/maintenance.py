@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from flows.certify import recover_stuck_attempts
+from flows.retention import run_retention
 from jobs.context import get_services
 from storage.objects import VIDEO_PREFIX
 
@@ -20,8 +21,10 @@ def recover_attempts() -> list[str]:
 
 
 def apply_video_retention() -> int:
-    """Delete raw videos past the retention period (the folder store; MinIO has a lifecycle rule)."""
+    """Delete what is past its time (videos, frames, held videos of decided cases, replaced photos, staged
+    imports: flows/retention.py), then the store's own age rule for raw videos (MinIO has a lifecycle rule)."""
     services = get_services()
+    report = run_retention(services)
     removed = services.objects.apply_retention(VIDEO_PREFIX, services.settings.video_retention_days)
-    log.info("video retention applied", extra={"removed": removed})
-    return removed
+    log.info("video retention applied", extra={"removed": removed, "videos": report.videos})
+    return removed + report.videos + report.frames + report.held + report.photos + report.staged

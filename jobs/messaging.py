@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.outbox import deliver, resume_sending
+from flows.outbox import deliver, resume_sending, sweep
 from jobs.context import get_services
 
 
@@ -14,3 +14,8 @@ def send_notification(notification_id: int) -> str:
 def resume_paused() -> int:
     """Scheduled for when a 45009 pause ends: put the waiting messages back on the queue."""
     return resume_sending(get_services())
+
+
+def sweep_outbox() -> dict[str, int]:
+    """rq cron, every minute: hand the sender every message row whose lease ran out (see flows.outbox.sweep)."""
+    return sweep(get_services())

@@ -13,6 +13,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # the console's browser tests: headless Chromium driven through chromedriver; a CJK font for the screenshots
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v npm >/dev/null || need+=(npm)  # axe-core for the accessibility check
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-zenhei)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]}" >&2
@@ -20,6 +21,17 @@ if [ ${#need[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# axe-core (npm) for the H5 pages' accessibility check, kept outside the repository; the tests read
+# LIFECERT_AXE_JS and fail (never skip) when it is missing.
+AXE_VERSION=4.10.3
+AXE_DIR="${HOME}/.cache/lifecert/axe-core-${AXE_VERSION}"
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null; then
+    echo "test.sh: installing axe-core@${AXE_VERSION} into $AXE_DIR" >&2
+    mkdir -p "$AXE_DIR"
+    npm install --silent --no-save --no-package-lock --prefix "$AXE_DIR" "axe-core@${AXE_VERSION}" >&2 || true
+fi
+export LIFECERT_AXE_JS="${LIFECERT_AXE_JS:-$AXE_DIR/node_modules/axe-core/axe.min.js}"
 
 # With arguments: one pytest run with them, in the paddle environment when they name
 # tests/paddle, else in the default one.

@@ -23,7 +23,8 @@ def make_engine(url: str) -> Engine:
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: an error's message never carries the row's values (names, addresses) into logs or Redis
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -34,7 +35,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 class Database:
@@ -84,3 +85,22 @@ def current_revision(url: str) -> str | None:
 
     with make_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def runtime_grants(role: str) -> list[str]:
+    """SQL that lets the app's runtime ``role`` use the schema the owner role migrated (PostgreSQL).
+
+    Migrations run as the owner (who owns every table, and so could disable the audit
+    triggers); the app connects as ``role``, which may read and write the data tables but
+    on ``audit_log`` only INSERT and SELECT: no UPDATE, DELETE or TRUNCATE, no trigger changes.
+    """
+    if not role.replace("_", "").isalnum():
+        raise ValueError("role must be a plain identifier")
+    return [
+        f'GRANT USAGE ON SCHEMA public TO "{role}"',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+        f'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_log FROM "{role}"',
+        f'REVOKE ALL ON alembic_version FROM "{role}"',
+        f'GRANT SELECT ON alembic_version TO "{role}"',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+    ]

@@ -140,6 +140,12 @@ class Retiree(Base):
                                                           default=PensionStatus.active, index=True)
     suspended_since: Mapped[dt.date | None] = mapped_column(Date)
     stopped_reason: Mapped[str | None] = mapped_column(String(64))
+    died_on: Mapped[dt.date | None] = mapped_column(Date)  # from a confirmed death report
+    # field -> ISO time the retiree (or family) last changed it themself; a roster re-import
+    # with an older file date shows a conflict instead of overwriting it.
+    self_changed: Mapped[dict | None] = mapped_column(JSON)
+    # Set when the retiree withdrew consent to face processing (flows.people.withdraw_consent).
+    face_consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -152,10 +158,10 @@ class EnrollmentPhoto(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     retiree_id: Mapped[int] = mapped_column(ForeignKey("retiree.id"), index=True)
     object_key: Mapped[str] = mapped_column(String(255))
-    template: Mapped[bytes | None] = mapped_column(LargeBinary)  # 128 float32, little-endian
+    template: Mapped[bytes | None] = mapped_column(LargeBinary)  # vision.templates bytes (dlib + SFace + quality)
     template_model: Mapped[str | None] = mapped_column(String(64))
     quality: Mapped[dict] = mapped_column(default=dict)
-    source: Mapped[str] = mapped_column(String(32))  # zip_import / console / certification
+    source: Mapped[str] = mapped_column(String(32))  # anchors: zip_import / console; extras: review_approval / onsite / home_visit / refresh (certification.templates)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -172,6 +178,8 @@ class WeChatUser(Base):
     subscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_interaction_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Sessions and tokens carry this number; raising it ends them all (unfollow, unbinding, logout).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Binding(Base):
@@ -187,6 +195,10 @@ class Binding(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(32))  # self / retiree / staff
+    # A self binding typed in by name + ID number gives no power until confirmed: by a live face
+    # match against the enrolled photo ("face") or by the agency ("agency"). Others are confirmed at birth.
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_via: Mapped[str | None] = mapped_column(String(16))  # face / agency / qr_code / console / legacy
 
     wechat_user: Mapped[WeChatUser] = relationship()
     retiree: Mapped[Retiree] = relationship()
@@ -203,6 +215,8 @@ class BindingToken(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     used_by: Mapped[int | None] = mapped_column(ForeignKey("wechat_user.id"))
+    # family: the scanner becomes a proxy; share: a second person on the scanner's phone, by their own consent
+    purpose: Mapped[str] = mapped_column(String(16), default="family", server_default="family")
 
 
 class Consent(Base):
@@ -211,6 +225,8 @@ class Consent(Base):
     __tablename__ = "consent"
     id: Mapped[int] = mapped_column(primary_key=True)
     wechat_user_id: Mapped[int] = mapped_column(ForeignKey("wechat_user.id"), index=True)
+    # Whose face the consent covers (PIPL: per person). None: an older consent given by the phone's holder.
+    retiree_id: Mapped[int | None] = mapped_column(ForeignKey("retiree.id"), index=True)
     text_version: Mapped[str] = mapped_column(String(32))
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -257,6 +273,7 @@ class Attempt(Base):
     timings: Mapped[dict] = mapped_column(default=dict)
     best_frame_key: Mapped[str | None] = mapped_column(String(255))
     job_id: Mapped[str | None] = mapped_column(String(64))
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # verification jobs started
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -300,6 +317,9 @@ class Notification(Base):
     campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The outbox lease: until then the row is in someone's hands (queued in rq, being sent, or waiting for
+    # WeChat's delivery report after a timed-out send); after it the sweeper hands it out again.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class AdminUser(Base):
@@ -313,6 +333,7 @@ class AdminUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # raised: sessions end
 
 
 class AuditLog(Base):
@@ -328,6 +349,9 @@ class AuditLog(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(default=dict)
     request_id: Mapped[str | None] = mapped_column(String(32))
+    # Hash chain (storage/audit.py): each entry's hash covers its content and the previous hash.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AppendOnlyError(RuntimeError):
@@ -355,6 +379,14 @@ class ServiceRequest(Base):
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     handle_note: Mapped[str | None] = mapped_column(String(200))
+    # a home visit: whom to call and when the family is at home
+    contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    preferred_times: Mapped[str | None] = mapped_column(String(100))
+    # a death report: when, who reports (relationship), and an optional photo of the certificate
+    died_on: Mapped[dt.date | None] = mapped_column(Date)
+    reporter_relation: Mapped[str | None] = mapped_column(String(16))
+    certificate_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

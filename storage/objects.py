@@ -176,10 +176,13 @@ class S3ObjectStore:
         from minio.commonconfig import ENABLED, Filter
         from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 
-        rule = Rule(ENABLED, rule_filter=Filter(prefix=prefix), rule_id=f"expire-{prefix.strip('/')}",
-                    expiration=Expiration(days=days))
+        rule_id = f"expire-{prefix.strip('/')}"
+        rule = Rule(ENABLED, rule_filter=Filter(prefix=prefix), rule_id=rule_id, expiration=Expiration(days=days))
         with self._errors():
-            self.client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
+            current = self.client.get_bucket_lifecycle(self.bucket)
+            # one rule per prefix: setting one must not drop the others (videos, frames, staged imports)
+            others = [r for r in (current.rules if current else []) if r.rule_id != rule_id]
+            self.client.set_bucket_lifecycle(self.bucket, LifecycleConfig([*others, rule]))
         return 0
 
     def lifecycle_rules(self) -> list[tuple[str, int]]:

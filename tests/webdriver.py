@@ -88,6 +88,16 @@ class Browser:
     def script(self, source: str, *args):
         return self._s("POST", "/execute/sync", {"script": source, "args": list(args)})
 
+    def script_async(self, source: str, *args):
+        """Run ``source`` with a callback as its last argument; returns what it passes to the callback."""
+        return self._s("POST", "/execute/async", {"script": source, "args": list(args)})
+
+    def set_size(self, width: int, height: int) -> None:
+        self._s("POST", "/window/rect", {"width": width, "height": height})
+
+    def add_cookie(self, name: str, value: str) -> None:
+        self._s("POST", "/cookie", {"cookie": {"name": name, "value": value, "path": "/"}})
+
     def url(self) -> str:
         return self._s("GET", "/url")
 

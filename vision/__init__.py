@@ -8,9 +8,9 @@ pass a ``VisionConfig`` and a ``VisionModels`` from ``load_models`` (once per wo
 """
 
 from vision.config import VisionConfig
-from vision.enroll import EnrollmentResult, enroll_photo
+from vision.enroll import EnrollmentResult, enroll_photo, frame_template
 from vision.liveness import ACTIONS
-from vision.models import VisionModels, load_models
+from vision.loading import VisionModels, load_models
 from vision.pipeline import Verdict, analyze_video
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "VisionModels",
     "analyze_video",
     "enroll_photo",
+    "frame_template",
     "load_models",
 ]

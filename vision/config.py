@@ -33,18 +33,25 @@ class VisionConfig:
     #: or not matching its pins, the model is unavailable and the verdict is "review".
     detector_runtime: str = "onnx"
     antispoof_runtime: str = "onnx"
+    #: "opencv" (cv2.FaceRecognizerSF on the ONNX file) or "paddle" (the SFace PaddleHub module).
+    sface_runtime: str = "opencv"
     #: Folder holding the PaddleHub module folders (``python -m vision.paddle.build --out``).
     paddle_modules_dir: Path | None = None
     #: Module folder names under ``paddle_modules_dir``. The detector may instead name
     #: PaddleHub's official ``ultra_light_fast_generic_face_detector_1mb_320`` (same call shape).
     paddle_detector_module: str = "ultraface_rfb320_lifecert"
     paddle_antispoof_modules: tuple[str, ...] = ("minifasnet_v2_lifecert", "minifasnet_v1se_lifecert")
+    paddle_sface_module: str = "sface_lifecert"
     #: Accept a detector module folder without lifecert's build record (PaddleHub's official
     #: module an agency installed itself). Off by default: such weights are not pinned by
     #: sha256; when on, the verdict's model versions say UNPINNED.
     paddle_allow_unpinned_detector: bool = False
     #: Paddle Inference math threads per model; 1 like onnxruntime (workers run in parallel processes).
     paddle_cpu_threads: int = 1
+    #: OpenCV's thread pool (process-wide: cv2.setNumThreads, set by load_models; None = leave
+    #: it alone). 1 like the other runtimes: SFace on OpenCV's DNN costs 18.5 instead of 23
+    #: CPU-ms per face with 1 thread on 2 cores, and the small resizes gain nothing from threads.
+    opencv_threads: int | None = 1
 
     # --- video input limits (checked before any model runs) --------------------------
     max_video_bytes: int = 50 * 1024 * 1024      # a 15 s 1080p phone clip is ~20-30 MB
@@ -131,15 +138,31 @@ class VisionConfig:
     #: (fraction of face width, p95 - p5). A flat photo turned before the camera shifts ~0.
     min_parallax: float = 0.08
 
-    # --- identity (dlib ResNet 128-d, Euclidean distance) ----------------------------
-    #: Distance at or below: same person -> pass. Above ``match_review_threshold``: not the
-    #: same person -> fail; in between: a person reviews. 0.6 is dlib's published operating
-    #: point; the automatic pass sits 0.05 below it. (Measured with vision.evaluate on the
-    #: colour subsets: FAR 0.0 % / TAR 84 % at 0.55, FAR 0.2 % / TAR 93.5 % at 0.6.)
+    # --- identity: dlib + SFace fused (vision.match) ---------------------------------
+    #: Fused score = w * SFace + (1 - w) * dlib, each scaled by its published threshold
+    #: (dlib distance / 0.6, SFace (1 - cosine) / 0.637), so 1.0 = "both at their published
+    #: operating point". Chosen from the operating-point tables of ``vision.evaluate`` on the
+    #: Western colour pairs AND the East-Asian pairs (vision/README.md "Face match"); SFace
+    #: weighs far more because dlib cannot tell East-Asian faces apart at useful FAR.
+    match_sface_weight: float = 0.8
+    #: Fused score at or below: same person -> pass. Above ``match_review_score``: not the
+    #: same person -> fail; in between: a person reviews.
+    match_pass_score: float = 0.95
+    match_review_score: float = 1.10
+    #: A fail within this much above the review line goes to review instead when the frame
+    #: or the enrolled photo misses a quality limit below (the reason says which).
+    match_quality_margin: float = 0.10
+    match_min_face_px: int = 100
+    match_min_sharpness: float = 20.0
+    match_min_luma: float = 60.0
+    match_max_luma: float = 215.0
+    match_max_yaw_deg: float = 20.0
+    #: dlib's own distances, reported beside the fusion (evaluation column "dlib"); they no
+    #: longer decide on their own. 0.6 is dlib's published operating point.
     match_threshold: float = 0.55
     match_review_threshold: float = 0.6
     #: At most this many frames are embedded (the best frontal, sharp, open-eyed ones).
-    #: The second (80 ms) only runs when the first distance is within
+    #: The second (~100 ms: dlib + SFace) only runs when the first fused score is within
     #: ``embed_second_margin`` of a threshold, where one frame should not decide alone.
     embed_frames: int = 2
     embed_second_margin: float = 0.08

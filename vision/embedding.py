@@ -3,7 +3,8 @@
 Why dlib: it is the only 128-d embedding with weights that install offline from the
 package index (face_recognition_models), public domain, 99.38 % on LFW. The 68-point
 model is not used: its training data forbids commercial use; the 5-point aligner is
-public domain. Templates travel as 128 float32 little-endian (512 bytes).
+public domain. Since SFace joined it (vision.sface, vision.match) dlib is one of two
+models; templates holding both are in vision.templates.
 """
 
 from __future__ import annotations
@@ -11,34 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from vision.detect import FaceBox
-
-TEMPLATE_DIM = 128
-TEMPLATE_BYTES = TEMPLATE_DIM * 4
-
-
-def template_to_bytes(vec: np.ndarray) -> bytes:
-    """Serialise a descriptor: 128 float32, little-endian."""
-    arr = np.asarray(vec, dtype="<f4").reshape(-1)
-    if arr.size != TEMPLATE_DIM:
-        raise ValueError(f"a template has {TEMPLATE_DIM} values, got {arr.size}")
-    return arr.tobytes()
-
-
-def template_from(value: bytes | bytearray | memoryview | np.ndarray | list) -> np.ndarray:
-    """Accept a stored template (bytes) or an array and return float64 (128,)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
-        if len(raw) != TEMPLATE_BYTES:
-            raise ValueError(f"a template is {TEMPLATE_BYTES} bytes, got {len(raw)}")
-        arr = np.frombuffer(raw, dtype="<f4")
-    else:
-        arr = np.asarray(value, dtype=np.float64).reshape(-1)
-        if arr.size != TEMPLATE_DIM:
-            raise ValueError(f"a template has {TEMPLATE_DIM} values, got {arr.size}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("template holds NaN or infinity")
-    return arr
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -55,9 +28,9 @@ def dlib_rect_from_box(box: FaceBox, width: int, height: int):
     top = box.y1 + 0.12 * box.height
     side = 0.5 * (box.width + (box.y2 - top))
     cy = (top + box.y2) / 2
-    l, t = int(round(cx - side / 2)), int(round(cy - side / 2))
+    left, t = int(round(cx - side / 2)), int(round(cy - side / 2))
     r, b = int(round(cx + side / 2)), int(round(cy + side / 2))
-    return dlib.rectangle(max(0, l), max(0, t), min(width - 1, r), min(height - 1, b))
+    return dlib.rectangle(max(0, left), max(0, t), min(width - 1, r), min(height - 1, b))
 
 
 class DlibEmbedder:

@@ -1,4 +1,5 @@
-"""Enrollment: an agency's ID-style photo -> quality check -> 128-d template.
+"""Enrollment: an agency's ID-style photo -> quality check -> template (dlib + SFace
+descriptors and the photo's quality, ``vision.templates``).
 
 Why strict checks here: every later certification is compared with this template, so a
 blurred, dark, turned or shared photo would make honest retirees fail (or let someone
@@ -20,10 +21,10 @@ import numpy as np
 
 from vision.config import VisionConfig
 from vision.detect import FaceBox
-from vision.embedding import template_to_bytes
-from vision.landmarks import eye_aspect_ratio, EYE_L, EYE_R, head_pose, nose_position
-from vision.models import VisionModels, load_models
+from vision.landmarks import EYE_L, EYE_R, eye_aspect_ratio, five_points, head_pose, nose_position
+from vision.loading import VisionModels, load_models
 from vision.quality import luma_and_sharpness
+from vision.templates import FaceQuality, FaceTemplate
 
 log = logging.getLogger("lifecert.vision")
 
@@ -94,16 +95,33 @@ def find_face(rgb: np.ndarray, models: VisionModels, config: VisionConfig, pad_t
     return padded, models.detector.detect(padded, config.det_score_threshold)
 
 
+def photo_template(rgb: np.ndarray, box: FaceBox, models: VisionModels, scale: float = 1.0,
+                   pose: dict[str, Any] | None = None) -> FaceTemplate:
+    """Both descriptors of the face in ``box`` and its quality. SFace needs the mesh's five
+    points; when the mesh finds no face on the crop the template has no SFace part (and
+    matching against it can only reach review). ``scale``: analysis pixels per original."""
+    if pose is None:
+        pose = _pose_on_crop(rgb, box, models)
+    dlib_vec = models.embedder.embed(rgb, box) if models.embedder is not None else None
+    sface_vec = None
+    if models.sface is not None and pose is not None:
+        sface_vec = models.sface.embed(rgb, pose["five"])
+    luma, sharp = luma_and_sharpness(rgb, (box.x1, box.y1, box.x2, box.y2))
+    quality = FaceQuality(face_px=box.height / scale, sharpness=sharp, luma=luma,
+                          yaw=float(pose["yaw"]) if pose is not None else float("nan"))
+    return FaceTemplate(dlib=dlib_vec, sface=sface_vec, quality=quality)
+
+
 def embed_face_image(
     image: bytes | str | os.PathLike | np.ndarray, models: VisionModels, config: VisionConfig
-) -> np.ndarray | None:
-    """Descriptor of the largest face in a photo without the enrollment quality gates
-    (used by the evaluation to measure the matcher itself). None when no face is found."""
+) -> FaceTemplate | None:
+    """Template of the largest face in a photo without the enrollment quality gates
+    (used by the evaluation to measure the matchers themselves). None when no face is found."""
     rgb = read_image(image, config.enroll_max_side)
     rgb, boxes = find_face(rgb, models, config, pad_tight=True)
     if not boxes:
         return None
-    return models.embedder.embed(rgb, boxes[0])
+    return photo_template(rgb, boxes[0], models)
 
 
 def enroll_photo(
@@ -132,7 +150,7 @@ def enroll_photo(
             timings={"total": time.perf_counter() - t0},
         )
 
-    needed = [s for s in ("detector", "embedding", "landmarks") if s in models.unavailable]
+    needed = [s for s in ("detector", "embedding", "sface", "landmarks") if s in models.unavailable]
     if needed:
         reasons.append("model_unavailable")
         quality["unavailable_models"] = needed
@@ -180,7 +198,7 @@ def enroll_photo(
         reasons.append("not_frontal")
         quality["frontal_check"] = "no landmarks"
     else:
-        quality.update({k: round(v, 3) for k, v in pose.items()})
+        quality.update({k: round(v, 3) for k, v in pose.items() if k != "five"})
         if (
             abs(pose["yaw"]) > config.enroll_max_yaw_deg
             or abs(pose["nose_pos"] - 0.5) > config.enroll_max_nose_offset
@@ -190,11 +208,12 @@ def enroll_photo(
 
     if reasons:
         return result()
-    vec = models.embedder.embed(rgb, main)
-    return result(template_to_bytes(vec))
+    return result(photo_template(rgb, main, models, scale, pose).to_bytes())
 
 
-def _pose_on_crop(rgb: np.ndarray, box: FaceBox, models: VisionModels) -> dict[str, float] | None:
+def _pose_on_crop(rgb: np.ndarray, box: FaceBox, models: VisionModels) -> dict[str, Any] | None:
+    """Face Mesh on the face region (static mode): pose figures and the five SFace points
+    (in ``rgb`` pixels)."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -209,6 +228,7 @@ def _pose_on_crop(rgb: np.ndarray, box: FaceBox, models: VisionModels) -> dict[s
         pts = tracker.landmarks(crop)
     if pts is None:
         return None
+    crop_scale = crop.shape[1] / float(x2 - x1)
     yaw, pitch = head_pose(pts)
     dx, dy = pts[263, 0] - pts[33, 0], pts[263, 1] - pts[33, 1]
     return {
@@ -216,4 +236,23 @@ def _pose_on_crop(rgb: np.ndarray, box: FaceBox, models: VisionModels) -> dict[s
         "roll": float(np.degrees(np.arctan2(dy, dx))),
         "nose_pos": nose_position(pts),
         "ear": (eye_aspect_ratio(pts, EYE_R) + eye_aspect_ratio(pts, EYE_L)) / 2,
+        "five": five_points(pts) / crop_scale + np.array([x1, y1], np.float64),
     }
+
+
+#: A certification frame is an analysis frame (long side <= 640 px), not an agency scan:
+#: the photo-size gate is lowered, every face-quality gate of enrollment still applies.
+FRAME_MIN_LONG_SIDE = 320
+FRAME_MIN_SHORT_SIDE = 240
+
+
+def frame_template(
+    image: bytes | str | os.PathLike | np.ndarray,
+    config: VisionConfig | None = None,
+    models: VisionModels | None = None,
+) -> EnrollmentResult:
+    """Enrollment of a certification's best frame (a supervised certification's extra
+    template): the checks of ``enroll_photo`` with the frame-size limits above."""
+    config = (config or VisionConfig()).with_overrides(enroll_min_long_side=FRAME_MIN_LONG_SIDE,
+                                                       enroll_min_short_side=FRAME_MIN_SHORT_SIDE)
+    return enroll_photo(image, config, models)

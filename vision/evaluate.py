@@ -35,12 +35,14 @@ from typing import Any
 
 import numpy as np
 
+from vision.clipmaker import read_frames
 from vision.config import VisionConfig
-from vision.embedding import distance
 from vision.enroll import PhotoUnreadable, embed_face_image, find_face, read_image
 from vision.liveness import ACTIONS
-from vision.models import VisionModels, load_models
+from vision.loading import VisionModels, load_models
+from vision.match import DLIB_PUBLISHED_DISTANCE, SFACE_PUBLISHED_COSINE, FrameFace, fuse, match_faces, pair_scores
 from vision.pipeline import analyze_evidence_only
+from vision.templates import FaceTemplate
 
 log = logging.getLogger("lifecert.vision")
 
@@ -120,14 +122,71 @@ def verification_metrics(gen: np.ndarray, imp: np.ndarray, threshold: float, tar
     return out
 
 
-def evaluate_verification(pairs_csv: Path, models: VisionModels, config: VisionConfig, target_far: float,
-                          limit: int | None = None) -> dict[str, Any]:
-    root = pairs_csv.parent
+#: The three columns of every verification table.
+COLUMNS = ("dlib", "sface", "fusion")
+#: Fusion weights tabulated to choose ``match_sface_weight`` (0 = dlib alone, 1 = SFace alone).
+WEIGHTS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: Fused-score thresholds tabulated to choose ``match_pass_score`` / ``match_review_score``.
+FUSION_POINTS = (0.85, 0.9, 0.925, 0.95, 0.975, 1.0, 1.05, 1.1, 1.15)
+
+#: Identities whose photos show people of about 60 and over (evaldata MANIFEST, "older adults").
+OLDER_ADULTS = frozenset({"john_hammond", "elton_john", "jerry_seinfeld", "madonna", "tom_hanks", "simon_cowell",
+                          "hugh_laurie", "james_spader"})
+#: Women (and one unclear) among the East-Asian verification identities; the rest are men.
+#: From the public identities of these entertainers (the MANIFEST: "about 25 of 29 men").
+EASTASIAN_NOT_MEN = frozenset({"9_an_yaping", "10_ai_dai", "114_chen_yanxi", "122_cheng_su", "121_cai_xinglin"})
+#: East-Asian subjects of evaldata/liveness (by eye on the clips; labels.csv has no such column).
+EASTASIAN_CLIP_MEN = frozenset({"lp_d0_man", "lp_d9_man_glasses", "lp_d12_man_glasses", "lp_d13_man_glasses",
+                                "lp_d20_man", "vr_face1_man_suit", "jo_man"})
+EASTASIAN_CLIP_SUBJECTS = EASTASIAN_CLIP_MEN | {"lp_d14_woman"}
+
+
+def shipped_thresholds(config: VisionConfig) -> dict[str, tuple[float, float]]:
+    """(pass, review) per column, in "lower = more alike" units: dlib distance, SFace
+    1 - cosine (published 0.363 -> 0.637; SFace alone has no review band), fused score."""
+    sface = 1.0 - SFACE_PUBLISHED_COSINE
+    return {"dlib": (config.match_threshold, config.match_review_threshold), "sface": (sface, sface),
+            "fusion": (config.match_pass_score, config.match_review_score)}
+
+
+def fused_column(dlib_d: np.ndarray, sface_d: np.ndarray, weight: float) -> np.ndarray:
+    """Fused score from dlib distances and SFace 1-cosine (inf where either is missing)."""
+    with np.errstate(invalid="ignore"):
+        out = fuse(dlib_d / DLIB_PUBLISHED_DISTANCE, sface_d / (1.0 - SFACE_PUBLISHED_COSINE), weight)
+    out[~(np.isfinite(dlib_d) & np.isfinite(sface_d))] = np.inf
+    return out
+
+
+def column_metrics(gen: np.ndarray, imp: np.ndarray, pass_thr: float, review_thr: float,
+                   target_far: float) -> dict[str, Any]:
+    """verification_metrics plus the counts a decision makes at the shipped thresholds."""
+    m = verification_metrics(gen, imp, pass_thr, target_far)
+    m.pop("operating_points", None)
+    m.update(
+        pass_threshold=pass_thr, review_threshold=review_thr,
+        genuine_not_passed=int(np.sum(gen > pass_thr)), genuine_failed=int(np.sum(gen > review_thr)),
+        impostor_passed=int(np.sum(imp <= pass_thr)), impostor_in_review=int(np.sum((imp > pass_thr) & (imp <= review_thr))),
+    )
+    return m
+
+
+def _pair_rows(pairs_csv: Path, limit: int | None) -> list[dict[str, str]]:
     rows = list(csv.DictReader(open(pairs_csv, newline="")))
-    if limit:
-        rows = rows[:limit]
-    cache: dict[str, np.ndarray | None] = {}
-    t0 = time.perf_counter()
+    return rows[:limit] if limit else rows
+
+
+def _subset(p: str) -> str:
+    parts = Path(p).parts
+    return parts[1] if len(parts) > 2 and parts[0] == "images" else parts[0]
+
+
+def _identity(p: str) -> str:
+    parts = Path(p).parts
+    return parts[2] if len(parts) > 3 else Path(p).stem
+
+
+def embed_pair_images(rows: list[dict[str, str]], root: Path, models: VisionModels, config: VisionConfig,
+                      cache: dict[str, FaceTemplate | None]) -> None:
     for r in rows:
         for key in (r["left"], r["right"]):
             if key not in cache:
@@ -135,43 +194,181 @@ def evaluate_verification(pairs_csv: Path, models: VisionModels, config: VisionC
                     cache[key] = embed_face_image(root / key, models, config)
                 except PhotoUnreadable:
                     cache[key] = None
+
+
+def raw_pair_scores(rows: list[dict[str, str]], cache: dict[str, FaceTemplate | None]) -> dict[str, np.ndarray]:
+    """Per pair: genuine flag, dlib distance, SFace 1 - cosine (inf = no descriptor)."""
+    same, dl, sf = [], [], []
+    for r in rows:
+        a, b = cache.get(r["left"]), cache.get(r["right"])
+        d = c = None
+        if a is not None and b is not None:
+            d, c = pair_scores(a, b)  # type: ignore[arg-type]
+        same.append(r["same"].strip() in ("1", "True", "true"))
+        dl.append(d if d is not None else np.inf)
+        sf.append(1.0 - c if c is not None else np.inf)
+    return {"same": np.array(same, bool), "dlib": np.array(dl), "sface": np.array(sf)}
+
+
+def score_set(raw: dict[str, np.ndarray], mask: np.ndarray, config: VisionConfig, target_far: float) -> dict[str, Any]:
+    """The three columns for the pairs selected by ``mask``."""
+    thr = shipped_thresholds(config)
+    cols = {"dlib": raw["dlib"], "sface": raw["sface"],
+            "fusion": fused_column(raw["dlib"], raw["sface"], config.match_sface_weight)}
+    g, i = mask & raw["same"], mask & ~raw["same"]
+    out: dict[str, Any] = {"genuine_pairs": int(g.sum()), "impostor_pairs": int(i.sum()),
+                           "pairs_without_both_models": int(np.sum(mask & ~(np.isfinite(raw["dlib"]) & np.isfinite(raw["sface"]))))}
+    for name, v in cols.items():
+        out[name] = column_metrics(v[g], v[i], *thr[name], target_far)
+    return out
+
+
+def weight_table(raw: dict[str, np.ndarray], mask: np.ndarray, config: VisionConfig) -> dict[str, Any]:
+    """For each fusion weight: EER, TAR at FAR 1e-3, and TAR / FAR at the shipped pass score."""
+    g, i = mask & raw["same"], mask & ~raw["same"]
+    out = {}
+    for w in WEIGHTS:
+        f = fused_column(raw["dlib"], raw["sface"], w)
+        m = verification_metrics(f[g], f[i], config.match_pass_score, 1e-3)
+        out[f"{w:g}"] = {"eer": m["eer"], "tar_at_far_0.001": m["tar_at_far_0.001"],
+                         "tar_at_pass": m["tar_at_configured"], "far_at_pass": m["far_at_configured"],
+                         "impostor_passed": int(np.sum(f[i] <= config.match_pass_score))}
+    return out
+
+
+def fusion_points(raw: dict[str, np.ndarray], mask: np.ndarray, config: VisionConfig) -> dict[str, Any]:
+    g, i = mask & raw["same"], mask & ~raw["same"]
+    f = fused_column(raw["dlib"], raw["sface"], config.match_sface_weight)
+    return {f"{t:g}": {"tar": float(np.mean(f[g] <= t)) if g.any() else None,
+                       "far": float(np.mean(f[i] <= t)) if i.any() else None,
+                       "impostor_passed": int(np.sum(f[i] <= t))} for t in FUSION_POINTS}
+
+
+#: The stated operating point: at most this FAR on the East-Asian pairs at the pass score.
+EASTASIAN_FAR_TARGET = 2e-3
+
+
+def weights_at_far(ref: dict[str, np.ndarray], other: dict[str, np.ndarray], other_mask: np.ndarray,
+                   far: float) -> dict[str, Any]:
+    """For each fusion weight: the largest pass score with FAR <= ``far`` on ``ref`` (the
+    East-Asian pairs), and the TAR it gives on ``ref`` and on ``other`` (the colour pairs)."""
+    out = {}
+    for w in WEIGHTS:
+        fr = fused_column(ref["dlib"], ref["sface"], w)
+        gi, ii = ref["same"], ~ref["same"]
+        imp = np.sort(fr[ii][np.isfinite(fr[ii])])
+        k = int(math.floor(far * ii.sum()))
+        t = float(np.nextafter(imp[k], -np.inf)) if k < imp.size else float("inf")
+        fo = fused_column(other["dlib"], other["sface"], w)
+        go = other_mask & other["same"]
+        io = other_mask & ~other["same"]
+        out[f"{w:g}"] = {"threshold": t, "ref_tar": float(np.mean(fr[gi] <= t)), "ref_impostor_passed": int(np.sum(fr[ii] <= t)),
+                         "other_tar": float(np.mean(fo[go] <= t)), "other_impostor_passed": int(np.sum(fo[io] <= t))}
+    return out
+
+
+def evaluate_verification(pairs_csv: Path, models: VisionModels, config: VisionConfig, target_far: float,
+                          limit: int | None = None, eastasian_csv: Path | None = None) -> dict[str, Any]:
+    """dlib, SFace and their fusion side by side on the pairs; the East-Asian pairs apart."""
+    root = pairs_csv.parent
+    cache: dict[str, FaceTemplate | None] = {}
+    t0 = time.perf_counter()
+    rows = _pair_rows(pairs_csv, limit)
+    embed_pair_images(rows, root, models, config, cache)
+    ea_rows = _pair_rows(eastasian_csv, limit) if eastasian_csv and eastasian_csv.is_file() else []
+    embed_pair_images(ea_rows, eastasian_csv.parent if eastasian_csv else root, models, config, cache)
     embed_s = time.perf_counter() - t0
 
-    def subset(p: str) -> str:
-        parts = Path(p).parts
-        return parts[1] if len(parts) > 2 and parts[0] == "images" else parts[0]
-
-    by: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"gen": [], "imp": []})
-    allg, alli = [], []
-    for r in rows:
-        a, b = cache[r["left"]], cache[r["right"]]
-        d = distance(a, b) if a is not None and b is not None else float("inf")
-        key = "gen" if r["same"].strip() in ("1", "True", "true") else "imp"
-        (allg if key == "gen" else alli).append(d)
-        by[subset(r["left"])][key].append(d)
-    out = verification_metrics(np.array(allg), np.array(alli), config.match_threshold, target_far)
-    out["images"] = len(cache)
-    out["fte_images"] = sum(v is None for v in cache.values())
-    out["seconds"] = round(embed_s, 1)
-    subsets = {}
-    for name, d in sorted(by.items()):
-        g, i = np.array(d["gen"]), np.array(d["imp"])
-        imgs = [k for k in cache if subset(k) == name]
-        subsets[name] = {
-            "genuine": int(g.size), "impostor": int(i.size),
-            "fte_images": sum(cache[k] is None for k in imgs), "images": len(imgs),
-            "tar_at_configured": float(np.mean(g <= config.match_threshold)) if g.size else None,
-            "far_at_configured": float(np.mean(i <= config.match_threshold)) if i.size else None,
-            "median_genuine_distance": float(np.median(g[np.isfinite(g)])) if np.isfinite(g).any() else None,
-            "median_impostor_distance": float(np.median(i[np.isfinite(i)])) if np.isfinite(i).any() else None,
-        }
-    out["subsets"] = subsets
-    no_orl = [k for k in by if k != "orl"]
-    if len(no_orl) < len(by):
-        g = np.concatenate([by[k]["gen"] for k in no_orl]) if no_orl else np.array([])
-        i = np.concatenate([by[k]["imp"] for k in no_orl]) if no_orl else np.array([])
-        out["colour_subsets_only"] = verification_metrics(g, i, config.match_threshold, target_far)
+    raw = raw_pair_scores(rows, cache)
+    subsets = np.array([_subset(r["left"]) for r in rows])
+    older = np.array([_identity(r["left"]) in OLDER_ADULTS or _identity(r["right"]) in OLDER_ADULTS for r in rows], bool)
+    colour = subsets != "orl"
+    out: dict[str, Any] = {
+        "images": len(cache), "seconds": round(embed_s, 1),
+        "fte_images": sum(v is None for v in cache.values()),
+        "images_without_sface": sum(v is not None and v.sface is None for v in cache.values()),
+        "all_pairs": score_set(raw, np.ones(len(rows), bool), config, target_far),
+        "colour": score_set(raw, colour, config, target_far),
+        "older_adults": score_set(raw, colour & older, config, target_far),
+        "subsets": {name: score_set(raw, subsets == name, config, target_far) for name in sorted(set(subsets.tolist()))},
+        "weights": {"colour": weight_table(raw, colour, config)},
+        "fusion_points": {"colour": fusion_points(raw, colour, config)},
+    }
+    for name in out["subsets"]:
+        keys = [k for r in rows for k in (r["left"], r["right"]) if _subset(k) == name]
+        out["subsets"][name]["fte_images"] = len({k for k in keys if cache.get(k) is None})
+    if ea_rows:
+        ea = raw_pair_scores(ea_rows, cache)
+        men = np.array([_identity(r["left"]) not in EASTASIAN_NOT_MEN and _identity(r["right"]) not in EASTASIAN_NOT_MEN
+                        for r in ea_rows], bool)
+        all_ea = np.ones(len(ea_rows), bool)
+        out["eastasian"] = score_set(ea, all_ea, config, target_far)
+        out["eastasian_men"] = score_set(ea, men, config, target_far)
+        out["weights"]["eastasian"] = weight_table(ea, all_ea, config)
+        out["fusion_points"]["eastasian"] = fusion_points(ea, all_ea, config)
+        out["weights_at_eastasian_far"] = weights_at_far(ea, raw, colour, EASTASIAN_FAR_TARGET)
+        ea_keys = {k for r in ea_rows for k in (r["left"], r["right"])}
+        out["eastasian"]["fte_images"] = sum(cache.get(k) is None for k in ea_keys)
     return out
+
+
+# ------------------------------------------------------------------ video vs template (impostors)
+def _clip_decisions(faces: list[FrameFace], tmpl: FaceTemplate, config: VisionConfig) -> dict[str, str]:
+    """Per column: pass / review / fail of one clip's embedded frames against one template."""
+    res = match_faces(faces, [tmpl], config)
+    d = [pair_scores(f, tmpl)[0] for f in faces]
+    c = [pair_scores(f, tmpl)[1] for f in faces]
+    d = [x for x in d if x is not None]
+    c = [x for x in c if x is not None]
+    out = {"fusion": res.decision}
+    if d:
+        md = float(np.median(d))
+        out["dlib"] = "pass" if md <= config.match_threshold else "review" if md <= config.match_review_threshold else "fail"
+    if c:
+        out["sface"] = "pass" if float(np.median(c)) >= SFACE_PUBLISHED_COSINE else "fail"
+    return out
+
+
+def evaluate_video_identity(clips: dict[str, tuple[str, list[FrameFace]]], root: Path, models: VisionModels,
+                            config: VisionConfig) -> dict[str, Any]:
+    """Every live clip against a template made from the first frame of every other
+    identity's first clip (and its own identity, as the genuine check). ``clips``:
+    file -> (subject, embedded frames of that clip)."""
+    templates: dict[str, FaceTemplate | None] = {}
+    for file, (subject, _faces) in clips.items():
+        if subject in templates:
+            continue
+        frames, _fps = read_frames(root / file, max_frames=1)
+        templates[subject] = embed_face_image(frames[0], models, config) if frames else None
+    enrol_failed = sorted(s for s, t in templates.items() if t is None or t.sface is None or t.dlib is None)
+
+    def tally() -> dict[str, Any]:
+        return {"pairs": 0, **{col: {"pass": 0, "review": 0, "fail": 0} for col in COLUMNS}, "passed_pairs": []}
+
+    groups = {"all": tally(), "eastasian": tally(), "eastasian_men": tally(), "genuine": tally()}
+    no_frames = []
+    for file, (subject, faces) in clips.items():
+        if not faces:
+            no_frames.append(file)
+            continue
+        for other, tmpl in templates.items():
+            if tmpl is None or other in enrol_failed:
+                continue
+            dec = _clip_decisions(faces, tmpl, config)
+            keys = ["genuine"] if other == subject else ["all"]
+            if other != subject and subject in EASTASIAN_CLIP_SUBJECTS and other in EASTASIAN_CLIP_SUBJECTS:
+                keys.append("eastasian")
+            if other != subject and subject in EASTASIAN_CLIP_MEN and other in EASTASIAN_CLIP_MEN:
+                keys.append("eastasian_men")
+            for k in keys:
+                g = groups[k]
+                g["pairs"] += 1
+                for col, v in dec.items():
+                    g[col][v] += 1
+                if dec["fusion"] == "pass" and k != "genuine":
+                    g["passed_pairs"].append(f"{file} vs {other}")
+    return {"clips": len(clips), "identities": len(templates), "enrol_failed": enrol_failed,
+            "clips_without_embedded_frames": no_frames, **groups}
 
 
 # ------------------------------------------------------------------ liveness
@@ -193,7 +390,9 @@ def _pr(tp: int, fp: int, fn: int) -> dict[str, Any]:
 
 
 def evaluate_liveness(labels_csv: Path, models: VisionModels, config: VisionConfig,
-                      limit: int | None = None) -> dict[str, Any]:
+                      limit: int | None = None, clips_out: dict | None = None) -> dict[str, Any]:
+    """Action and PAD figures; with ``clips_out`` the embedded frames of every live clip are
+    collected there (file -> (subject, frames)) for ``evaluate_video_identity``."""
     root = labels_csv.parent
     rows = [r for r in csv.DictReader(open(labels_csv, newline="")) if not _is_image(r["file"])]
     if limit:
@@ -205,7 +404,9 @@ def evaluate_liveness(labels_csv: Path, models: VisionModels, config: VisionConf
     for r in rows:
         live = r["live"].strip() == "1"
         labels = {x.strip() for x in r.get("actions", "").split(";") if x.strip()}
-        ev, rejected = analyze_evidence_only(root / r["file"], config, models)
+        ev, rejected = analyze_evidence_only(root / r["file"], config, models, need_embedding=clips_out is not None and live)
+        if clips_out is not None and live:
+            clips_out[r["file"]] = (r.get("subject") or r["file"], [f for _, f in ev.embeddings] if ev else [])
         rec: dict[str, Any] = {"file": r["file"], "live": live, "labels": sorted(labels)}
         if ev is None:
             rec["rejected"] = rejected
@@ -309,35 +510,110 @@ def _f(x: Any, pct: bool = False) -> str:
     return f"{100 * x:.1f}%" if pct else (f"{x:.3f}" if isinstance(x, float) else str(x))
 
 
+def _n(k: int, n: int) -> str:
+    return f"{100 * k / n:.1f}% ({k}/{n})" if n else "-"
+
+
+TARGETS = {
+    "colour": {"eer": "fusion <= 0.6%", "genuine_not_passed": "fusion <= 5%"},
+    "eastasian": {"impostor_passed": "fusion <= 0.2% (1/540)", "tar_at_configured": "fusion >= 90%"},
+}
+
+
+def _set_table(title: str, m: dict[str, Any], targets: dict[str, str] | None = None) -> list[str]:
+    targets = targets or {}
+    lines = [f"### {title}: {m['genuine_pairs']} genuine / {m['impostor_pairs']} impostor pairs "
+             f"({m['pairs_without_both_models']} pairs lack a descriptor of either model: counted as no match)",
+             "| metric | dlib | SFace | fusion | target |", "|---|---|---|---|---|"]
+    c = {k: m[k] for k in COLUMNS}
+
+    def row(label: str, key: str, fmt) -> None:
+        lines.append(f"| {label} | " + " | ".join(fmt(c[k]) for k in COLUMNS) + f" | {targets.get(key, '')} |")
+
+    row("TAR @ FAR 1e-2", "tar_at_far_0.01", lambda x: _f(x["tar_at_far_0.01"], True))
+    row("TAR @ FAR 1e-3", "tar_at_far_0.001", lambda x: _f(x["tar_at_far_0.001"], True))
+    row("EER", "eer", lambda x: _f(x["eer"], True))
+    row("pass threshold (lower = alike)", "pass_threshold", lambda x: f"{x['pass_threshold']:.3f}")
+    row("TAR at pass threshold", "tar_at_configured", lambda x: _f(x["tar_at_configured"], True))
+    row("genuine not passed (review + fail)", "genuine_not_passed", lambda x: _n(x["genuine_not_passed"], x["genuine_pairs"]))
+    row("genuine failed (beyond review line)", "genuine_failed", lambda x: _n(x["genuine_failed"], x["genuine_pairs"]))
+    row("impostor passed", "impostor_passed", lambda x: _n(x["impostor_passed"], x["impostor_pairs"]))
+    row("impostor to review", "impostor_in_review", lambda x: _n(x["impostor_in_review"], x["impostor_pairs"]))
+    return lines
+
+
+def render_verification(v: dict[str, Any]) -> list[str]:
+    lines = ["## Face match: dlib, SFace and their fusion (pairs of photos)",
+             f"images {v['images']}; failed to enrol (no face) {v['fte_images']}; a face but no SFace "
+             f"descriptor (no mesh points) {v['images_without_sface']}. Units: dlib distance, SFace 1 - cosine, fused score."]
+    lines += _set_table("Western colour pairs (pairs.csv without ORL)", v["colour"], TARGETS["colour"])
+    if "eastasian" in v:
+        lines += _set_table("East-Asian pairs (pairs_eastasian.csv)", v["eastasian"], TARGETS["eastasian"])
+        lines += _set_table("East-Asian men only", v["eastasian_men"])
+    lines += _set_table("Older adults (colour pairs touching an identity of ~60+)", v["older_adults"])
+    lines.append("")
+    lines.append("| subset | images (FTE) | genuine / impostor | genuine not passed: dlib / SFace / fusion | impostor passed: dlib / SFace / fusion |")
+    lines.append("|---|---|---|---|---|")
+    for name, m in v["subsets"].items():
+        lines.append(f"| {name} | ({m.get('fte_images', '-')}) | {m['genuine_pairs']} / {m['impostor_pairs']} | "
+                     + " / ".join(str(m[k]["genuine_not_passed"]) for k in COLUMNS) + " | "
+                     + " / ".join(str(m[k]["impostor_passed"]) for k in COLUMNS) + " |")
+    lines.append("")
+    lines.append("Fusion weight (w = SFace share) at the shipped pass score: EER / TAR@FAR 1e-3 / TAR at pass / impostors passed")
+    sets = list(v["weights"])
+    lines.append("| w | " + " | ".join(sets) + " |")
+    lines.append("|---|" + "---|" * len(sets))
+    for w in WEIGHTS:
+        k = f"{w:g}"
+        lines.append(f"| {k} | " + " | ".join(
+            f"{_f(v['weights'][st][k]['eer'], True)} / {_f(v['weights'][st][k]['tar_at_far_0.001'], True)} / "
+            f"{_f(v['weights'][st][k]['tar_at_pass'], True)} / {v['weights'][st][k]['impostor_passed']}" for st in sets) + " |")
+    if "weights_at_eastasian_far" in v:
+        lines.append("")
+        lines.append(f"Fusion weight at the stated operating point (largest pass score with East-Asian FAR <= "
+                     f"{EASTASIAN_FAR_TARGET:.1%}): threshold, TAR and impostors passed on each set")
+        lines.append("| w | pass score | East-Asian TAR (impostors passed) | colour TAR (impostors passed) |")
+        lines.append("|---|---|---|---|")
+        for w, m in v["weights_at_eastasian_far"].items():
+            lines.append(f"| {w} | {_f(m['threshold'])} | {_f(m['ref_tar'], True)} ({m['ref_impostor_passed']}) | "
+                         f"{_f(m['other_tar'], True)} ({m['other_impostor_passed']}) |")
+    lines.append("")
+    lines.append("Fused-score operating points (TAR / FAR, impostors passed) at the shipped weight")
+    lines.append("| set | " + " | ".join(f"<= {t:g}" for t in FUSION_POINTS) + " |")
+    lines.append("|---|" + "---|" * len(FUSION_POINTS))
+    for st, pts in v["fusion_points"].items():
+        lines.append(f"| {st} | " + " | ".join(f"{_f(o['tar'], True)} / {_f(o['far'], True)} ({o['impostor_passed']})"
+                                               for o in pts.values()) + " |")
+    return lines
+
+
+def render_video_identity(vi: dict[str, Any]) -> list[str]:
+    lines = ["", "## Video vs template: every live clip against the first-frame template of every identity",
+             f"clips {vi['clips']}, identities {vi['identities']}; template enrolment failed: {vi['enrol_failed'] or 'none'}; "
+             f"clips with no embedded frame: {vi['clips_without_embedded_frames'] or 'none'}",
+             "| pairs | n | dlib pass / review / fail | SFace pass / fail | fusion pass / review / fail | target |",
+             "|---|---|---|---|---|---|"]
+    for key, label, target in (("all", "impostor, all", "fusion passes 0"),
+                               ("eastasian", "impostor, East-Asian identities", "fusion passes 0"),
+                               ("eastasian_men", "impostor, East-Asian men", "fusion passes 0"),
+                               ("genuine", "genuine (own template)", "")):
+        g = vi[key]
+        lines.append(f"| {label} | {g['pairs']} | {g['dlib']['pass']} / {g['dlib']['review']} / {g['dlib']['fail']} | "
+                     f"{g['sface']['pass']} / {g['sface']['fail']} | "
+                     f"{g['fusion']['pass']} / {g['fusion']['review']} / {g['fusion']['fail']} | {target} |")
+    for key in ("all", "eastasian_men"):
+        if vi[key]["passed_pairs"]:
+            lines.append(f"fusion passes ({key}): " + ", ".join(vi[key]["passed_pairs"]))
+    return lines
+
+
 def render(report: dict[str, Any]) -> str:
-    lines = []
+    lines: list[str] = []
     v = report.get("verification")
     if v:
-        lines.append("## Verification (dlib ResNet, Euclidean distance)")
-        lines.append(f"pairs: {v['genuine_pairs']} genuine / {v['impostor_pairs']} impostor; images {v['images']}, "
-                     f"failed to enrol (no face found) {v['fte_images']}")
-        lines.append("| set | TAR@FAR=1e-2 | TAR@FAR=1e-3 | EER | thr@FAR=1e-3 | TAR / FAR at configured thr |")
-        lines.append("|---|---|---|---|---|---|")
-        for name, m in (("all pairs", v), ("colour subsets (no ORL)", v.get("colour_subsets_only"))):
-            if not m:
-                continue
-            lines.append(f"| {name} | {_f(m['tar_at_far_0.01'], True)} | {_f(m['tar_at_far_0.001'], True)} | "
-                         f"{_f(m['eer'], True)} | {_f(m['threshold_at_far_0.001'])} | "
-                         f"{_f(m['tar_at_configured'], True)} / {_f(m['far_at_configured'], True)} at {m['configured_threshold']} |")
-        lines.append("| operating point (distance <=) | " + " | ".join(v["operating_points"]) + " |")
-        lines.append("|---|" + "---|" * len(v["operating_points"]))
-        for name, m in (("all pairs", v), ("colour subsets (no ORL)", v.get("colour_subsets_only"))):
-            if m:
-                lines.append(f"| TAR / FAR, {name} | " + " | ".join(
-                    f"{_f(o['tar'], True)} / {_f(o['far'], True)}" for o in m["operating_points"].values()) + " |")
-        lines.append(f"threshold for target FAR {v['target_far']:g}: {_f(v['threshold_for_target_far'])} "
-                     f"(TAR {_f(v['tar_at_target_far'], True)}); EER threshold {_f(v['eer_threshold'])}")
-        lines.append("| subset | images (FTE) | genuine / impostor | TAR | FAR | median d genuine / impostor |")
-        lines.append("|---|---|---|---|---|---|")
-        for name, s in v["subsets"].items():
-            lines.append(f"| {name} | {s['images']} ({s['fte_images']}) | {s['genuine']} / {s['impostor']} | "
-                         f"{_f(s['tar_at_configured'], True)} | {_f(s['far_at_configured'], True)} | "
-                         f"{_f(s['median_genuine_distance'])} / {_f(s['median_impostor_distance'])} |")
+        lines += render_verification(v)
+    if report.get("video_identity"):
+        lines += render_video_identity(report["video_identity"])
     lv = report.get("liveness")
     if lv:
         lines.append("")
@@ -368,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m vision.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--evaldata", type=Path, default=None, help="folder with verification/ and liveness/")
     ap.add_argument("--pairs", type=Path, default=None)
+    ap.add_argument("--pairs-eastasian", type=Path, default=None, help="reported apart (default: next to --pairs)")
     ap.add_argument("--labels", type=Path, default=None)
     ap.add_argument("--models-dir", type=Path, required=True)
     ap.add_argument("--target-far", type=float, default=1e-3)
@@ -378,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.evaldata:
         args.pairs = args.pairs or args.evaldata / "verification" / "pairs.csv"
+        args.pairs_eastasian = args.pairs_eastasian or args.evaldata / "verification" / "pairs_eastasian.csv"
         args.labels = args.labels or args.evaldata / "liveness" / "labels.csv"
     if not args.pairs and not args.labels:
         ap.error("give --evaldata or --pairs/--labels")
@@ -389,9 +667,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report: dict[str, Any] = {"config": config.to_dict(), "models": models.versions()}
     if args.pairs:
-        report["verification"] = evaluate_verification(args.pairs, models, config, args.target_far, args.limit)
+        report["verification"] = evaluate_verification(args.pairs, models, config, args.target_far, args.limit,
+                                                       args.pairs_eastasian)
     if args.labels:
-        report["liveness"] = evaluate_liveness(args.labels, models, config, args.limit)
+        clips: dict = {}
+        report["liveness"] = evaluate_liveness(args.labels, models, config, args.limit, clips_out=clips)
+        report["video_identity"] = evaluate_video_identity(clips, args.labels.parent, models, config)
         report["pad_images"] = evaluate_pad_images(args.labels, models, config, args.limit)
     print(render(report))
     args.out.write_text(json.dumps(report, indent=2, default=float))

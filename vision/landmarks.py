@@ -25,6 +25,7 @@ MOUTH_PAIRS = ((13, 14), (82, 87), (312, 317))  # inner lip top/bottom
 MOUTH_CORNERS = (78, 308)
 NOSE_TIP = 1
 OUTLINE_R, OUTLINE_L = 234, 454  # cheek outline at eye height (image left / right)
+MOUTH_OUTER_CORNERS = (61, 291)  # outer lip corners (image left / right)
 CHIN = 152
 #: Points that move with the skull, not with expressions (forehead, eye corners, cheek and
 #: jaw-angle outline, nose bridge). Mouth corners and chin are left out on purpose: a
@@ -83,6 +84,21 @@ def head_pose(pts: np.ndarray) -> tuple[float, float]:
     return yaw, pitch
 
 
+def five_points(pts: np.ndarray) -> np.ndarray:
+    """SFace's 5 alignment points from the mesh, in image order: image-left eye centre,
+    image-right eye centre, nose tip, image-left and image-right outer mouth corner (5, 2).
+    Eye centres are the mean of the six eye-contour points (the mesh has no pupil without
+    ``refine_landmarks``)."""
+    p = np.asarray(pts, np.float64)[:, :2]
+    return np.array([
+        p[list(EYE_R)].mean(axis=0),
+        p[list(EYE_L)].mean(axis=0),
+        p[NOSE_TIP],
+        p[MOUTH_OUTER_CORNERS[0]],
+        p[MOUTH_OUTER_CORNERS[1]],
+    ])
+
+
 def nose_position(pts: np.ndarray) -> float:
     """Nose tip between the two cheek outline points: 0.5 frontal, towards 0/1 when turned.
 
@@ -109,10 +125,12 @@ class FrameMeasure:
     pitch: float = float("nan")
     nose_pos: float = float("nan")
     box: tuple[float, float, float, float] | None = None  # landmark extent, analysis pixels
+    five: np.ndarray | None = None  # SFace's 5 alignment points (analysis pixels, as decoded)
 
 
 def measure(pts: np.ndarray, frame_w: int, frame_h: int, t: float, mirrored: bool = False) -> FrameMeasure:
     """Every liveness measurement from one set of pixel landmarks (N, 2|3)."""
+    five = five_points(pts)  # alignment works on the pixels as decoded, mirrored or not
     if mirrored:
         # Undo a mirrored recording: flip x (the plane normal, hence yaw, flips with it) and
         # swap the outline points' roles, so that yaw > 0 and nose_pos > 0.5 keep meaning
@@ -127,7 +145,7 @@ def measure(pts: np.ndarray, frame_w: int, frame_h: int, t: float, mirrored: boo
     nose = nose_position(pts)
     x1, y1 = float(pts[:, 0].min()), float(pts[:, 1].min())
     x2, y2 = float(pts[:, 0].max()), float(pts[:, 1].max())
-    return FrameMeasure(t, True, ear_r, ear_l, mouth_aspect_ratio(pts), yaw, pitch, nose, (x1, y1, x2, y2))
+    return FrameMeasure(t, True, ear_r, ear_l, mouth_aspect_ratio(pts), yaw, pitch, nose, (x1, y1, x2, y2), five)
 
 
 _LR_PAIRS = ((OUTLINE_R, OUTLINE_L),)

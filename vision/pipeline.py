@@ -26,11 +26,12 @@ import numpy as np
 
 from vision.config import VisionConfig
 from vision.detect import FaceBox
-from vision.embedding import distance, template_from
 from vision.landmarks import FrameMeasure, measure
 from vision.liveness import ACTIONS, Series, check_order, detect_actions, parallax
-from vision.models import VisionModels, load_models
+from vision.loading import VisionModels, load_models
+from vision.match import FrameFace, match_faces, needs_another_frame
 from vision.quality import luma_and_sharpness
+from vision.templates import FaceQuality, FaceTemplate, parse_template
 from vision.video import DecodedVideo, VideoRejected, load_video
 
 log = logging.getLogger("lifecert.vision")
@@ -69,6 +70,9 @@ class Verdict:
     cpu_timings: dict[str, float] = field(default_factory=dict)
     challenge: list[str] = field(default_factory=list)
     video: dict[str, Any] = field(default_factory=dict)
+    #: Template (vision.templates bytes) of the best embedded frame, when both face models
+    #: ran on it: what a supervised or strong certification may enrol as an extra template.
+    best_frame_template: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record (no image bytes)."""
@@ -83,6 +87,7 @@ class Verdict:
             "cpu_timings": {k: round(v, 4) for k, v in self.cpu_timings.items()},
             "challenge": list(self.challenge),
             "video": _jsonable(self.video),
+            "has_best_frame_template": self.best_frame_template is not None,
         }
 
 
@@ -130,7 +135,7 @@ class Evidence:
     boxes: dict[int, list[FaceBox]]  # sampled-frame position -> detector boxes (analysis pixels)
     main_box: dict[int, FaceBox]
     spoof_scores: list[float]
-    embeddings: list[tuple[int, np.ndarray]]
+    embeddings: list[tuple[int, FrameFace]]
     best_pos: int | None
     errors: list[str]
 
@@ -152,22 +157,13 @@ def _spread(positions: Sequence[int], k: int) -> list[int]:
     return [positions[i] for i in sorted(set(idx.tolist()))]
 
 
-def _needs_another(vec: np.ndarray, templates: list[np.ndarray], config: VisionConfig) -> bool:
-    """One frame decides unless its distance is near a threshold (or there is nothing to compare)."""
-    if not templates:
-        return False
-    d = min(distance(vec, t) for t in templates)
-    m = config.embed_second_margin
-    return abs(d - config.match_threshold) < m or abs(d - config.match_review_threshold) < m
-
-
 def gather_evidence(
     decoded: DecodedVideo,
     models: VisionModels,
     config: VisionConfig,
     timer: _Timer,
     need_embedding: bool = True,
-    templates: list[np.ndarray] | None = None,
+    templates: list[FaceTemplate] | None = None,
 ) -> Evidence:
     """Run the models on the sampled frames (see module docstring for the budget)."""
     frames = decoded.frames
@@ -262,18 +258,37 @@ def gather_evidence(
                 ev.spoof_scores = []
 
     with timer.stage("embedding"):
-        if need_embedding and models.embedder is not None:
-            try:
-                for i in [p for p in ranked if p in ev.main_box][: config.embed_frames]:
-                    vec = models.embedder.embed(frames[i].rgb, ev.main_box[i])
-                    ev.embeddings.append((i, vec))
-                    if templates is not None and not _needs_another(vec, templates, config):
-                        break
-            except Exception as exc:  # noqa: BLE001
-                models.mark_broken("embedding", f"{exc.__class__.__name__}: {exc}"[:200])
-                ev.errors.append("embedding")
-                ev.embeddings = []
+        if need_embedding and (models.embedder is not None or models.sface is not None):
+            for i in [p for p in ranked if p in ev.main_box][: config.embed_frames]:
+                face = _frame_face(frames[i].rgb, ev.main_box[i], ev.measures[i], ev.series, i, decoded.scale,
+                                   models, ev.errors)
+                ev.embeddings.append((i, face))
+                if templates is not None and not needs_another_frame(face, templates, config):
+                    break
     return ev
+
+
+def _frame_face(rgb: np.ndarray, box: FaceBox, m: FrameMeasure, series: Series | None, i: int, scale: float,
+                models: VisionModels, errors: list[str]) -> FrameFace:
+    """Both descriptors of one frame's face (a model that raises is marked broken) and the
+    frame's quality for vision.match."""
+    face = FrameFace()
+    if models.embedder is not None:
+        try:
+            face.dlib = models.embedder.embed(rgb, box)
+        except Exception as exc:  # noqa: BLE001
+            models.mark_broken("embedding", f"{exc.__class__.__name__}: {exc}"[:200])
+            errors.append("embedding")
+    if models.sface is not None and m.five is not None:
+        try:
+            face.sface = models.sface.embed(rgb, m.five)
+        except Exception as exc:  # noqa: BLE001
+            models.mark_broken("sface", f"{exc.__class__.__name__}: {exc}"[:200])
+            errors.append("sface")
+    luma, sharp = luma_and_sharpness(rgb, (box.x1, box.y1, box.x2, box.y2))
+    yaw = float(series.yaw[i]) if series is not None and i < len(series.yaw) else float("nan")
+    face.quality = FaceQuality(face_px=box.height / scale, sharpness=sharp, luma=luma, yaw=yaw)
+    return face
 
 
 def _longest_gap(t: list[float], present: list[bool]) -> float:
@@ -304,18 +319,19 @@ def _validate_challenge(challenge: Sequence[str]) -> list[str]:
 def analyze_video(
     video: str | os.PathLike | bytes,
     challenge: Sequence[str],
-    templates: Sequence[bytes | np.ndarray] = (),
+    templates: Sequence[bytes | np.ndarray | FaceTemplate] = (),
     config: VisionConfig | None = None,
     models: VisionModels | None = None,
 ) -> Verdict:
     """Decide whether a live person did ``challenge`` in order and is the enrolled person.
 
-    ``video`` is a path or the uploaded bytes; ``templates`` are enrollment templates
-    (512 bytes each, or arrays). Raises ValueError only for programming errors (unknown
-    action, malformed template); everything about the video ends in a Verdict."""
+    ``video`` is a path or the uploaded bytes; ``templates`` are the person's active
+    templates (``vision.templates`` bytes, legacy 512-byte dlib ones, or FaceTemplate).
+    Raises ValueError only for programming errors (unknown action, malformed template);
+    everything about the video ends in a Verdict."""
     config = config or VisionConfig()
     ch = _validate_challenge(challenge)
-    tmpl = [template_from(t) for t in templates]
+    tmpl = [parse_template(t) for t in templates]
     timer = _Timer()
     t_all_w, t_all_c = time.perf_counter(), time.process_time()
     if models is None:
@@ -326,6 +342,7 @@ def analyze_video(
     scores: dict[str, Any] = {}
     video_info: dict[str, Any] = {}
     best_jpeg: bytes | None = None
+    best_template: list[bytes] = []
 
     def finish() -> Verdict:
         timer.wall["total"] = time.perf_counter() - t_all_w
@@ -357,6 +374,7 @@ def analyze_video(
             cpu_timings=dict(timer.cpu),
             challenge=ch,
             video=video_info,
+            best_frame_template=best_template[0] if best_template else None,
         )
         log.info(
             "vision verdict=%s reasons=%s challenge=%s total=%.2fs",
@@ -391,6 +409,9 @@ def analyze_video(
 
     with timer.stage("judge"):
         _judge(ev, ch, tmpl, config, models, reasons, scores)
+        if ev.embeddings and ev.embeddings[0][1].dlib is not None and ev.embeddings[0][1].sface is not None:
+            f = ev.embeddings[0][1]
+            best_template.append(FaceTemplate(dlib=f.dlib, sface=f.sface, quality=f.quality).to_bytes())
         if ev.best_pos is not None:
             rgb = decoded.frames[ev.best_pos].rgb
             ok, buf = cv2.imencode(
@@ -404,7 +425,7 @@ def analyze_video(
 def _judge(
     ev: Evidence,
     challenge: list[str],
-    templates: list[np.ndarray],
+    templates: list[FaceTemplate],
     config: VisionConfig,
     models: VisionModels,
     reasons: list[str],
@@ -482,30 +503,28 @@ def _judge(
         # the detector never found the face the mesh tracked: cannot vouch for liveness
         reasons.append("face_too_small" if face_h < 2 * config.min_face_px else "no_face")
 
-    # identity
+    # identity (vision.match: dlib + SFace fused, best template per frame, median over frames)
     if not templates:
         reasons.append("no_template")
-    elif models.embedder is not None:
-        if not ev.embeddings:
+    elif models.embedder is not None or models.sface is not None:
+        faces = [f for _, f in ev.embeddings]
+        if not faces:
             reasons.append("match_uncertain")
         else:
-            per_frame = [min(distance(e, t) for t in templates) for _, e in ev.embeddings]
-            d = float(np.median(per_frame))
-            scores["match_distance"] = d
-            scores["match_distances"] = per_frame
-            if d > config.match_review_threshold:
-                reasons.append("not_same_person")
-            elif d > config.match_threshold:
-                reasons.append("match_uncertain")
+            res = match_faces(faces, templates, config)
+            scores.update(res.to_scores())
+            if res.reason:
+                reasons.append(res.reason)
 
 
 def analyze_evidence_only(
-    video: str | os.PathLike | bytes, config: VisionConfig, models: VisionModels
+    video: str | os.PathLike | bytes, config: VisionConfig, models: VisionModels, need_embedding: bool = False
 ) -> tuple[Evidence | None, str | None]:
-    """Challenge-free measurement of a clip (for evaluation): evidence, or the rejection key."""
+    """Challenge-free measurement of a clip (for evaluation): evidence, or the rejection key.
+    With ``need_embedding`` the best ``embed_frames`` frames are embedded (no early stop)."""
     timer = _Timer()
     try:
         decoded = load_video(video, config)
     except VideoRejected as exc:
         return None, exc.detail
-    return gather_evidence(decoded, models, config, timer, need_embedding=False), None
+    return gather_evidence(decoded, models, config, timer, need_embedding=need_embedding), None

@@ -121,7 +121,7 @@ def load_video(
     source = _open_source(video, config)
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever FFmpeg or PyAV raise, the upload is the problem
         raise VideoRejected("not_a_video", f"cannot open as a media container: {exc.__class__.__name__}") from exc
     try:
         fmt = container.format.name
@@ -131,6 +131,8 @@ def load_video(
             raise VideoRejected("no_video_stream", "the container has no video stream")
         stream = container.streams.video[0]
         cc = stream.codec_context
+        if cc is None:  # a codec tag FFmpeg does not know: no decoder, no codec context
+            raise VideoRejected("unknown_codec", "no decoder for the video stream's codec tag")
         width, height = int(cc.width or 0), int(cc.height or 0)
         if width <= 0 or height <= 0:
             raise VideoRejected("no_video_stream", "the video stream has no picture size")
@@ -225,5 +227,10 @@ def load_video(
             scale=scale,
             info={"packets": packets, "skip_nonref": skip_nonref},
         )
+    except VideoRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a decoder error of any kind ends as a rejection with a reason
+        log.warning("decoder error", extra={"error": exc.__class__.__name__})
+        raise VideoRejected("decoder_error", f"the decoder failed: {exc.__class__.__name__}") from exc
     finally:
         container.close()

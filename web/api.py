@@ -19,7 +19,9 @@ from flask import (
 from flows import FlowError
 from flows import certify as certify_flow
 from flows import people as people_flow
+from flows import result as result_flow
 from storage.models import Attempt, WeChatUser
+from web import schemas
 from web.login import (
     api_login_required,
     current_services,
@@ -36,6 +38,12 @@ from wording import zh
 log = logging.getLogger("lifecert.web.api")
 bp = Blueprint("api", __name__)
 
+
+
+@bp.get("/api/openapi.json")
+def api_openapi():
+    """The request schemas as OpenAPI 3 (web/schemas.py)."""
+    return jsonify(schemas.openapi_document())
 
 
 @bp.get("/api/people")
@@ -66,13 +74,27 @@ def api_consent():
     return jsonify(consented=True, version=people_flow.CONSENT_VERSION)
 
 
-@bp.post("/api/challenges")
+@bp.post("/api/consent/withdraw")
 @api_login_required
-def api_new_challenge():
+def api_withdraw_consent():
     data = form_or_json()
     try:
         retiree_id = int(data.get("retiree_id", 0))
-        challenge = certify_flow.start_challenge(current_services(), g.user_id, retiree_id)
+        with current_services().db.session() as db:
+            stopped = people_flow.withdraw_consent(db, current_user(db), retiree_id)
+    except FlowError as exc:
+        return refusal(exc, 403)
+    except ValueError:
+        return refusal(FlowError("not_bound"), 400)
+    return jsonify(withdrawn=True, face_processing_stopped=stopped)
+
+
+@bp.post("/api/challenges")
+@api_login_required
+def api_new_challenge():
+    body = schemas.parse(schemas.ChallengeRequest, form_or_json())  # BadInput: 400 (web/errors.py)
+    try:
+        challenge = certify_flow.start_challenge(current_services(), g.user_id, body.retiree_id)
     except FlowError as exc:
         return refusal(exc, 403 if exc.code in ("not_bound", "stopped", "in_person_required") else 409)
     except ValueError:
@@ -91,7 +113,8 @@ def api_upload(challenge_id: str):
         attempt = certify_flow.receive_upload(current_services(), challenge_id, g.user_id, request.stream,
                                               request.content_type or "", request.content_length)
     except FlowError as exc:
-        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415}.get(exc.code, 400)
+        status = {"store_unavailable": 503, "video_too_large": 413, "video_type": 415,
+                  "challenge_used": 409}.get(exc.code, 400)
         return refusal(exc, status)
     return jsonify(attempt_id=attempt.id, status=attempt.status.value), 201
 
@@ -113,4 +136,5 @@ def api_attempt(attempt_id: str):
         attempt = db.get(Attempt, attempt_id)
         if attempt is None or attempt.wechat_user_id != g.user_id:
             return refusal(FlowError("attempt_unknown"), 404)
-        return jsonify(attempt_json(attempt))
+        view = result_flow.result_of(db, attempt, current_services().settings.wechat.hotline)
+        return jsonify(attempt_json(attempt, view))

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hmac
 import logging
+import secrets
 
 from flask import (
     Blueprint,
@@ -19,12 +21,14 @@ from flask import (
     session,
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
-from flows import FlowError
+from flows import FlowError, clock
 from flows import people as people_flow
 from flows.ports import Services
 from storage.models import WeChatUser
 from storage.personal_data import FieldCipher
+from web import schemas
 from wechat.miniprogram import code_to_session
 from wechat.oauth import OAuthCodeInvalid, authorize_url, exchange_code
 from wording import zh
@@ -35,7 +39,8 @@ bp = Blueprint("login", __name__)
 
 
 
-TOKEN_MAX_AGE = 7 * 86400
+# The mini-program logs in again silently (wx.login) when its token runs out.
+TOKEN_MAX_AGE = 2 * 3600
 
 
 def current_services() -> Services:
@@ -51,17 +56,38 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Today for the rules a page applies: Beijing time (the default agency zone), never the server's."""
+    return clock.local_today()
+
+
+def _version_of(user_id: int) -> int | None:
+    with current_services().db.session() as db:
+        return db.scalar(select(WeChatUser.session_version).where(WeChatUser.id == user_id))
 
 
 def current_user_id() -> int | None:
+    """The WeChat user of this request, if their session or token is still current.
+
+    Sessions and tokens carry the user's ``session_version``; unfollowing, an ended binding or
+    a logout raises it, which ends them all.
+    """
+    if "user_id" in g:
+        return g.user_id
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         try:
-            return int(_serializer().loads(auth[7:], max_age=TOKEN_MAX_AGE))
-        except (BadSignature, SignatureExpired, ValueError):
+            user_id, version = _serializer().loads(auth[7:], max_age=TOKEN_MAX_AGE)
+            user_id, version = int(user_id), int(version)
+        except (BadSignature, SignatureExpired, ValueError, TypeError):
             return None
-    return session.get("wx_user_id")
+    else:
+        user_id, version = session.get("wx_user_id"), session.get("wx_ver")
+        if user_id is None:
+            return None
+    if version is None or _version_of(user_id) != version:
+        session.pop("wx_user_id", None)
+        return None
+    return user_id
 
 
 def _login_with_code(code: str) -> bool:
@@ -74,6 +100,7 @@ def _login_with_code(code: str) -> bool:
         user = people_flow.user_for_openid(db, oa_openid=token["openid"], unionid=token.get("unionid"))
         session.clear()
         session["wx_user_id"] = user.id
+        session["wx_ver"] = user.session_version or 0
         session.permanent = True
     return True
 
@@ -86,10 +113,15 @@ def page_login_required(view):
     def wrapper(*args, **kwargs):
         if current_user_id() is None:
             code = request.args.get("code")
-            if code and _login_with_code(code):
+            # The code counts only with the random state this browser was sent off with (login CSRF:
+            # a code of someone else's account, or a menu link's fixed state, starts a fresh round).
+            expected = session.pop("oauth_state", None)
+            given = request.args.get("state", "")
+            if code and expected and hmac.compare_digest(given, expected) and _login_with_code(code):
                 return redirect(request.path)  # drop the single-use code from the address bar
-
-            return redirect(authorize_url(current_services().settings.wechat, request.path, state="h5"))
+            state = secrets.token_urlsafe(24)
+            session["oauth_state"] = state
+            return redirect(authorize_url(current_services().settings.wechat, request.path, state=state))
         g.user_id = current_user_id()
         return view(*args, **kwargs)
 
@@ -134,11 +166,11 @@ def link_self_from_request() -> tuple[int | None, str | None, str | None]:
     """Name + ID number from the form or JSON → (retiree id, or the refusal code and its words)."""
     if _link_rate_limited():
         return None, "rate_limited", refusal_text("rate_limited")
-    data = form_or_json()
+    data = schemas.parse(schemas.LinkRequest, form_or_json())  # BadInput: 400 (web/errors.py)
     try:
         with current_services().db.session() as db:
-            retiree = people_flow.link_self(db, current_cipher(), current_user(db), data.get("name", ""),
-                                            data.get("id_number", ""), today())
+            retiree = people_flow.link_self(db, current_cipher(), current_user(db), data.name,
+                                            data.id_number, today())
             return retiree.id, None, None
     except FlowError as exc:
         return None, exc.code, zh.MESSAGES.get(exc.code) or refusal_text(exc.code)
@@ -147,8 +179,9 @@ def link_self_from_request() -> tuple[int | None, str | None, str | None]:
 @bp.post("/api/mp/login")
 def mini_program_login():
     """Mini-program: ``wx.login()`` code → jscode2session → our bearer token."""
-    code = (request.get_json(silent=True) or {}).get("code", "")
-    if not code:
+    try:
+        code = schemas.parse(schemas.LoginRequest, request.get_json(silent=True) or {}).code
+    except schemas.BadInput:
         return jsonify(error="bad_request", message=zh.API_NO_LOGIN_CODE), 400
     try:
         info = code_to_session(current_services().settings.wechat, code)
@@ -157,5 +190,17 @@ def mini_program_login():
         return jsonify(error="login_failed", message=zh.API_LOGIN_FAILED), 401
     with current_services().db.session() as db:
         user = people_flow.user_for_openid(db, mini_openid=info["openid"], unionid=info.get("unionid"))
-        user_id = user.id
-    return jsonify(token=_serializer().dumps(user_id), expires_in=TOKEN_MAX_AGE)
+        user_id, version = user.id, user.session_version or 0
+    return jsonify(token=_serializer().dumps([user_id, version]), expires_in=TOKEN_MAX_AGE)
+
+
+@bp.post("/api/logout")
+@bp.post("/h5/logout")
+def logout():
+    """End every session and token of this WeChat user (the mini-program's 退出, the page's button)."""
+    user_id = current_user_id()
+    if user_id is not None:
+        with current_services().db.session() as db:
+            people_flow.bump_session_version(db, user_id)
+    session.clear()
+    return jsonify(ok=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from flows import people as people_flow
+from flows import result as result_flow
 from storage.models import Attempt
 from wording import zh
-from wording.zh import METHODS, advice_text, reason_text
+from wording.zh import CERTIFIED_BY, METHODS, status_line
 
 log = logging.getLogger("lifecert.web.presenters")
 
@@ -20,30 +21,34 @@ METHOD_WORDS = METHODS
 
 
 def person_json(p: people_flow.PersonView) -> dict:
+    shown = p.shown_status
     return {"retiree_id": p.retiree_id, "binding_id": p.binding_id, "kind": p.kind, "name": p.name,
-            "status": p.status, "status_text": STATUS_WORDS.get(p.status, p.status),
+            "status": shown,
+            # a self claim not yet proven by a face match (flows.people.link_self) shows no status of the record
+            "status_text": (zh.SELF_PENDING_TEXT if p.kind == "self_pending"
+                            else status_line(shown, p.due_by, p.valid_until, p.back_pay_months)),
+            "may_start": p.may_start and p.kind != "self_pending", "under_review": p.under_review,
             "due_by": p.due_by.isoformat() if p.due_by else None,
+            "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+            "back_pay_months": p.back_pay_months,
+            "last_by": CERTIFIED_BY.get(p.last_by or "", None),
             "last_certified_on": p.last_certified_on.isoformat() if p.last_certified_on else None}
 
 
-def attempt_json(attempt: Attempt) -> dict:
+def history_json(line: people_flow.CertificationLine) -> dict:
+    return {"date": line.certified_on, "method": METHOD_WORDS.get(line.method, line.method),
+            "by": CERTIFIED_BY.get(line.by, line.by)}
+
+
+def attempt_json(attempt: Attempt, view: result_flow.ResultView | None = None) -> dict:
+    """An attempt for the recording page and the mini-program: the result view's words and ways on."""
+    view = view or result_flow.result_view(attempt, phone="")
     status = attempt.status.value
-    if status == "passed":
-        headline, detail = zh.ATTEMPT_PASSED
-    elif status in ("failed", "rejected"):
-        headline = zh.ATTEMPT_FAILED
-        detail = reason_text(attempt.reasons)
-        if advice := advice_text(attempt.advice):
-            detail += "。" + advice
-    elif status == "review":
-        headline = zh.ATTEMPT_REVIEW
-        detail = (zh.ATTEMPT_REVIEW_REPEATED
-                  if "repeated_failures" in attempt.reasons else zh.ATTEMPT_REVIEW_DETAIL)
-    elif status == "error":
-        headline, detail = zh.ATTEMPT_ERROR
-    else:
-        headline, detail = zh.ATTEMPT_RUNNING
-    return {"attempt_id": attempt.id, "status": status, "verdict": attempt.verdict,
-            "reasons": list(attempt.reasons), "advice": list(attempt.advice),
-            "finished": status in ("passed", "failed", "rejected", "review", "error"),
-            "headline": headline, "detail": detail}
+    out = {"attempt_id": attempt.id, "status": status, "verdict": attempt.verdict,
+           "reasons": list(attempt.reasons), "advice": list(attempt.advice),
+           "finished": status in ("passed", "failed", "rejected", "review", "error")}
+    detail = "。".join(part for part in (view.reason, view.action) if part)
+    return {**out, "headline": view.headline, "detail": detail, "reason": view.reason, "action": view.action,
+            "tip": view.tip, "spoken": view.spoken, "retry": view.retry, "phone": view.phone,
+            "retry_url": f"/h5/record/{view.retiree_id}", "home_visit_url": view.home_visit_url,
+            "result_url": view.result_path}

@@ -21,6 +21,7 @@ BINDING = "BINDING"
 CONTACT_INFO = "CONTACT_INFO"
 
 CERTIFY_PATH = "/h5/certify"  # the certification page (built by the certification-flow issue)
+HOME_VISIT_PATH = "/h5/home-visit"  # ask the agency to certify at home
 
 TOP_NAME_BYTES, SUB_NAME_BYTES, KEY_BYTES, URL_BYTES = 16, 40, 128, 1024
 
@@ -32,6 +33,7 @@ def build_menu(settings: WeChatSettings) -> dict:
             {"type": "view", "name": zh.MENU_CERTIFY, "url": authorize_url(settings, CERTIFY_PATH, state="menu")},
             {"type": "click", "name": zh.MENU_RECORDS, "key": CERT_RECORDS},
             {"type": "click", "name": zh.MENU_FAMILY, "key": FAMILY},
+            {"type": "view", "name": zh.MENU_HOME_VISIT, "url": authorize_url(settings, HOME_VISIT_PATH, state="menu")},
         ]},
         {"name": zh.MENU_GUIDES, "sub_button": [
             {"type": "click", "name": zh.MENU_GUIDE, "key": GUIDE},

@@ -29,7 +29,9 @@ def page_url(settings: WeChatSettings, path: str) -> str:
 def authorize_url(settings: WeChatSettings, path: str, state: str = "", scope: str = "snsapi_base") -> str:
     """The open.weixin.qq.com URL that comes back to ``path`` with a code. ``snsapi_base`` is silent."""
     redirect = quote(page_url(settings, path), safe="")
-    return (f"{AUTHORIZE}?appid={settings.app_id}&redirect_uri={redirect}&response_type=code"
+    # With the fake WeChat (tests, embedded demos) its own authorize page stands in for open.weixin.qq.com.
+    base = settings.api_base_url.rstrip("/") + "/connect/oauth2/authorize" if settings.api_base_url else AUTHORIZE
+    return (f"{base}?appid={settings.app_id}&redirect_uri={redirect}&response_type=code"
             f"&scope={scope}&state={quote(state, safe='')}#wechat_redirect")
 
 

@@ -61,3 +61,20 @@ def parse_flat_xml(body: bytes | str) -> dict[str, str | None]:
     if root.tag != "xml":
         raise Malformed("root element is not <xml>")
     return {child.tag: (None if len(child) else (child.text or "")) for child in root}
+
+
+def remember_signature(redis, signature: str, timestamp: str, nonce: str, body: bytes, window_s: int) -> bool:
+    """Remember a signed (timestamp, nonce, signature) for the window; False when it is a replay.
+
+    The query-string signature does not cover the body, so a captured one would sign any body
+    while its timestamp is fresh. The first body seen under it is kept (by hash): WeChat's own
+    retry sends the same body again and passes (the msgid de-duplication answers it); any other
+    body under the same signature is a replay and refused.
+    """
+    key = f"wechat:sig:{timestamp}:{nonce}:{signature.lower()}"
+    digest = hashlib.sha256(body).hexdigest()
+    if redis.set(key, digest, nx=True, ex=max(2 * window_s, 60)):
+        return True
+    seen = redis.get(key)
+    seen = seen.decode() if isinstance(seen, bytes) else seen
+    return seen == digest

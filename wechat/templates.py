@@ -29,6 +29,7 @@ GENERIC_FAILURE = zh.GENERIC_FAILURE
 
 
 def _date(value: dt.date | dt.datetime | str) -> str:
+    """Dates and times as given: the caller converts to the agency's zone (flows.clock) first."""
     if isinstance(value, str):
         return value
     return zh.date_text(value, with_time=True)
@@ -36,11 +37,12 @@ def _date(value: dt.date | dt.datetime | str) -> str:
 
 def _cert_result(f: dict) -> dict[str, str]:
     if f["passed"]:
-        reason, step = zh.CERT_DONE
+        reason, step = f.get("reason_text") or zh.CERT_DONE[0], f.get("next_step") or zh.CERT_DONE[1]
     else:
         reason = REASONS.get(f.get("reason", "")) or f.get("reason_text") or GENERIC_FAILURE[0]
         step = f.get("next_step") or GENERIC_FAILURE[1]
-    return {"thing1": f["name"], "phrase2": zh.CERT_PASSED if f["passed"] else zh.CERT_NOT_PASSED,
+    phrase = zh.CERT_PASSED if f["passed"] else (zh.CERT_IN_REVIEW if f.get("review") else zh.CERT_NOT_PASSED)
+    return {"thing1": f["name"], "phrase2": phrase,
             "thing3": reason, "thing4": step, "time5": _date(f["at"])}
 
 

@@ -208,7 +208,8 @@ CYCLE_NOTHING = "没有可执行的周期规则"
 # Payment changes export (flows.payments).
 PAYMENT_ACTIONS: dict[str, str] = {"retiree.suspend": "暂停发放", "retiree.resume": "恢复发放",
                                    "retiree.stop": "停止发放"}
-PAYMENT_HEADER = ["变动类型", "姓名", "社保编号", "身份证号", "所属区域", "生效日期", "补发月数", "补发月份", "记录时间"]
+PAYMENT_HEADER = ["变动类型", "姓名", "社保编号", "身份证号", "所属区域", "生效日期", "补发月数", "补发月份", "记录时间",
+                  "多发月数", "多发月份"]
 PAYMENT_SHEET = "待遇变动"
 
 # Dashboard.
@@ -225,13 +226,30 @@ NO_CYCLE = ("尚未设置认证周期", "请先用 flask create-agency 设置本
 REJECT_REASONS = ("和登记照片不是同一人", "不是本人现场拍摄", "画面不清楚请重新认证", "请到社区服务站现场认证")
 # The vision verdict's scores a reviewer can weigh, in the order they matter, with what the number means.
 SCORE_LABELS: dict[str, str] = {
-    "match_distance": "人脸比对距离（越小越像；0.55以下自动通过，0.60以上不是同一人）",
+    "match_score": "人脸比对分数（两个模型合算，越小越像；0.95以下自动通过，1.10以上不是同一人）",
+    "match_template_source": "比上的登记照",
+    "match_review_why": "转人工的原因",
+    "match_distance": "dlib比对距离（越小越像；仅供参考）",
+    "match_sface_cosine": "SFace相似度（越大越像；0.363以上算像）",
     "spoof_live_score": "真人分数（0–1，越大越像真人现场拍摄）",
     "parallax": "转头时的立体感（照片翻拍接近0）",
     "missing_actions": "没有做到的动作",
     "face_fraction": "拍到脸的画面比例",
     "face_luma": "脸部亮度",
     "face_sharpness": "清晰度",
+}
+# Where an enrolled face template came from (storage EnrollmentPhoto.source).
+TEMPLATE_SOURCES: dict[str, str] = {
+    "zip_import": "机构登记照", "console": "机构登记照", "review_approval": "人工审核通过后加入的照片",
+    "onsite": "现场认证时加入的照片", "home_visit": "上门认证时加入的照片", "refresh": "自动认证时更新的照片",
+}
+# Why vision sent a face match to a person (vision.match ``match_review_why`` keys).
+MATCH_REVIEW_WHY: dict[str, str] = {
+    "borderline": "比对分数在临界区", "one_model_only": "只有一个比对模型可用", "missing_sface": "缺少SFace比对",
+    "missing_dlib": "缺少dlib比对", "template_without_sface": "登记照需重新录入",
+    "frame_face_small": "视频里脸太小", "frame_blurred": "视频模糊", "frame_dark": "视频太暗", "frame_bright": "视频太亮",
+    "frame_turned": "视频里脸是侧的", "photo_face_small": "登记照里脸太小", "photo_blurred": "登记照模糊",
+    "photo_dark": "登记照太暗", "photo_bright": "登记照太亮", "photo_turned": "登记照是侧脸",
 }
 # Challenge actions (certification.challenge / vision.liveness.ACTIONS).
 ACTIONS: dict[str, str] = {"blink": "眨眼", "turn_left": "向左转头", "turn_right": "向右转头", "open_mouth": "张嘴",
@@ -532,3 +550,326 @@ def advice_text(codes: Iterable[str]) -> str:
 def refusal_text(code: str) -> str:
     """A FlowError code in words; a domain code the flow passed on (already_bound, bad_check_digit …) too."""
     return REFUSALS.get(code) or MESSAGES.get(code, UNKNOWN_REFUSAL)
+
+
+# --- journeys-agency ---
+# Home visits, death reports, a second person on the same phone (web/pages.py, bot/replies.py).
+
+VISIT_TIMES: dict[str, str] = {
+    "weekday_morning": "工作日上午",
+    "weekday_afternoon": "工作日下午",
+    "weekend": "周末",
+    "any": "什么时间都可以",
+}
+RELATIONS: dict[str, str] = {
+    "child": "子女",
+    "spouse": "配偶",
+    "sibling": "兄弟姐妹",
+    "grandchild": "孙子女",
+    "other_relative": "其他亲属",
+    "neighbour_or_staff": "邻居或社区工作人员",
+}
+REQUEST_STATUS_FOR_USER: dict[str, str] = {
+    "open": "已收到，工作人员会打电话和您约时间",
+    "scheduled": "已安排",
+    "done": "已完成",
+    "cancelled": "已取消",
+    "confirmed": "已核实",
+    "rejected": "核实后不属实",
+}
+REFUSALS.update({
+    "bad_phone": "请输入正确的11位手机号码",
+    "bad_times": "请选择方便的时间",
+    "bad_death_date": "去世日期不对，请核对（不能晚于今天）",
+    "bad_relation": "请选择您和老人的关系",
+    "certificate_type": "照片格式不支持，请拍照上传（JPG 或 PNG）",
+    "certificate_size": "照片太大，请重新拍一张",
+})
+HOME_VISIT_CHAT = ("老人行动不便、不能在手机上认证的，可以预约工作人员上门认证。\n"
+                   "填写联系电话和方便的时间，工作人员会打电话和您约时间。")
+HOME_VISIT_LINK = "点这里预约上门认证"
+DEATH_REPORT_CHAT = ("请节哀。家里老人去世了，请告诉我们去世日期，养老金从下个月起停发，"
+                     "工作人员核实后会联系您。")
+DEATH_REPORT_LINK = "点这里报告老人去世"
+HOME_VISIT_FILED = "已收到您的上门认证预约，工作人员会打电话和您约时间。"
+DEATH_REPORT_FILED = "已收到。工作人员核实后会联系您。请节哀。"
+SHARED_PHONE_ADDED = "已添加 {name}。现在这部手机也可以为 {name} 认证了：点菜单“在线服务 → 资格认证”，请 {name} 本人对着镜头拍摄。"
+
+
+def shared_person_added(name: str) -> str:
+    return SHARED_PHONE_ADDED.format(name=name)
+
+
+def visit_times_text(keys: Iterable[str]) -> str:
+    return "、".join(VISIT_TIMES[k] for k in keys if k in VISIT_TIMES)
+
+# Console users page (console/views/users.py); flows.staff error codes.
+STAFF_ERRORS: dict[str, str] = {
+    "bad_username": "账号只能用3到64位英文字母、数字、点、横线或下划线",
+    "username_taken": "这个账号已经有人用了",
+    "weak_password": "密码至少10位",
+    "bad_role": "请选择角色",
+    "bad_region": "区域不对，请刷新页面后再选",
+    "not_found": "没有找到这个账号",
+    "self_demote": "不能取消自己的管理员角色",
+    "self_disable": "不能停用自己的账号",
+}
+
+# WeChat API error codes, as agency staff should read them (console: campaign results, notices).
+WECHAT_ERROR_WORDS: dict[int, str] = {
+    -1: "微信系统繁忙，稍后会自动重试",
+    40001: "公众号密钥不对或已更换，请联系技术人员",
+    40003: "这个微信用户不存在（可能换了微信号）",
+    40013: "公众号 AppID 配置不对，请联系技术人员",
+    40037: "消息模板不存在或已删除，请联系技术人员",
+    41028: "消息缺少必要内容，请联系技术人员",
+    42001: "访问凭证过期，系统会自动更新后重试",
+    43004: "对方已取消关注公众号，收不到消息，请电话通知",
+    43101: "对方拒绝接收消息，请电话通知",
+    45009: "今天的微信接口调用次数已用完，明天继续",
+    45015: "对方超过48小时没有和公众号互动，不能发客服消息",
+    45047: "客服消息发送太多，暂时不能再发",
+    47003: "消息内容不符合模板要求，请联系技术人员",
+    48001: "公众号没有这个接口权限，请联系技术人员",
+}
+
+
+def wechat_error_text(code, errmsg: str | None = None) -> str:
+    """A WeChat errcode in words staff understand; never the raw "require subscribe rid: …" text."""
+    try:
+        return WECHAT_ERROR_WORDS.get(int(code), "微信没有送达，原因未知，请电话通知")
+    except (TypeError, ValueError):
+        return "微信没有送达，原因未知，请电话通知"
+
+# Menu, chat keywords and roster conflicts (journeys-agency).
+MENU_HOME_VISIT = "预约上门认证"
+KEYWORDS_DEATH = ("去世", "死亡", "过世", "逝世", "病故", "离世", "不在了")
+KEYWORDS_HOME_VISIT = ("上门", "预约上门", "行动不便", "来家里", "到家里")
+ROSTER_CONFLICT_FIELDS = {"phone": "手机号", "address": "地址"}
+ROSTER_CONFLICT_LINE = "第 {line} 行：{name} 的{field}本人已改为 {kept}，名单里是 {in_file}，未覆盖"
+ROSTER_CONFLICTS_NOTE = "，{count} 处本人已改过、未覆盖（见下表）"
+
+# Console words of journeys-agency: confirmations, the cycle in plain words, the call list, users, the demo.
+CONFIRM_MONTH = "{year}年{month}月"
+CYCLE_CONFIRM_TITLE = "确认立即执行认证周期"
+CYCLE_CONFIRM_BUTTON = "确认执行"
+CYCLE_PLAIN_DRY = ("{agency}：如果今天（{day}）执行，将暂停发放 {suspended} 人（从{since}起），"
+                   "将恢复发放 {resumed} 人，预计发微信通知 {notices} 条")
+CYCLE_PLAIN_CALLS = "；另有 {count} 人没有关注公众号，需要电话或上门通知"
+CYCLE_PLAIN_DONE = "{agency}：{day}已暂停发放 {suspended} 人，已恢复发放 {resumed} 人，已发微信通知 {notified} 条。"
+IMPORT_BAD_FILE_DATE = "名单日期格式不对"
+DEATH_CONFIRM_TITLE = "确认停发待遇"
+DEATH_CONFIRM_BUTTON = "确认停发"
+DEATH_CONFIRM_STOP = "{name}（{id_masked}）将停止发放养老金，停发后不能在线恢复。"
+DEATH_CONFIRM_DATES = "去世日期：{died}；从{stop}起停发。"
+DEATH_CONFIRM_OVERPAID = "已多发 {count} 个月（{months}），会列在发放系统导出里，需要追回。"
+DEATH_CONFIRM_NOT_OVERPAID = "没有多发的月份。"
+DEATH_CONFIRM_NO_DATE = "报告里没有去世日期，停发从今天记。"
+DEATH_CONFIRM_NOTE = "核实情况：{note}"
+STAFF_SAVED = "已保存"
+STAFF_CREATED = "已创建账号 {username}"
+STAFF_DISABLE_TITLE = "确认停用账号"
+STAFF_DISABLE_BUTTON = "确认停用"
+STAFF_DISABLE_TEXT = "停用后，{username} 马上不能再登录管理台（已登录的也会退出）。以后可以重新启用。"
+STAFF_DISABLED = "已停用"
+STAFF_ENABLED = "已启用"
+CALL_LIST_HEADER = ["姓名", "身份证号", "手机号", "地址", "所属区域", "为什么要打电话"]
+CALL_LIST_SHEET = "电话通知名单"
+CALL_LIST_UNFOLLOWED = "已取消关注公众号"
+CALL_LIST_NO_WECHAT = "没有绑定微信"
+REVIEW_CLOSED_WITH = "随 {attempt} 一并处理"
+DEMO_AGENCY_NAME = "演示市社会保险事业服务中心"
+DEMO_REGIONS = ("南岗区", "道里区")
+DEMO_NAMES = ("张桂兰", "王建国", "李秀英", "赵德明")
+DEMO_ADDRESS = "{region}演示街1号"
+DEMO_PHOTO = {"kept": "已有照片", "missing": "没有找到照片 {path}", "refused": "照片未通过：{reasons}",
+              "enrolled": "照片已登记"}
+DEMO_AGENCY_LINE = "演示机构：{code}"
+DEMO_ADMIN_NEW = "管理台账号：{username}  密码：{password}"
+DEMO_ADMIN_KEPT = "管理台账号：{username}（已存在，密码未改）"
+
+
+# --- outbox ---
+# Console import jobs that stopped on an error (flows/imports.py): what the progress page says.
+IMPORT_FAILED = "导入没有完成：{reason}。已导入的部分已保存，可以重新上传文件再试"
+IMPORT_FAILURE_REASONS = {
+    "store": "文件存储暂时不可用",
+    "database": "数据库暂时不可用",
+    "internal": "系统内部出错（{kind}）",
+}
+PHOTO_UNSAFE_PATH = "压缩包里的路径不安全（含 .. 或以 / 开头），已跳过"
+PHOTO_REASONS["unsafe_path"] = PHOTO_UNSAFE_PATH  # a ZIP entry skipped for path traversal
+
+
+def import_failed_text(reason: str, kind: str = "") -> str:
+    """The progress page's line for an import job that raised ``kind`` (an exception class name)."""
+    return IMPORT_FAILED.format(reason=IMPORT_FAILURE_REASONS.get(reason, IMPORT_FAILURE_REASONS["internal"])
+                                .format(kind=kind))
+# Entry points' answers when a part of the system is down (503) or a request is too big (413), web/errors.py.
+SERVICE_UNAVAILABLE = "系统正忙或正在维护，您的资料没有丢失，请过几分钟再试"
+REQUEST_TOO_LARGE = "提交的内容太大了，请重新录制一段短一点的视频（10 秒以内）"
+ERROR_PAGE_TITLE = "暂时办不了"
+
+
+# --- security ---
+# Roster rows refused for issue 11. One neutral sentence for a person who cannot be imported,
+# whatever the reason, so the report never tells whether an ID number exists elsewhere.
+ROSTER_ROW_ERRORS.update({
+    "not_importable": "此人无法导入，请核对身份证号，或联系系统管理员",
+    "too_long": "有一栏内容过长（地址最多200字，社保编号最多32位，区域最多100字）",
+})
+# Why a verdict was not recorded as a pass (flows.verification): the binding or consent ended meanwhile.
+REASONS["not_authorized"] = "绑定或授权已解除，这次认证不算数"
+# Refusals of the identity rules (flows.people).
+REFUSALS.update({
+    "family_use_qr": "您是家属，不能作为本人绑定。请让老人在“家属代认证”里出示二维码，用您的微信扫一扫",
+    "self_pending_agency": "已收到您的绑定申请。社保机构还没有您的照片，请带身份证到社区服务点确认本人",
+})
+# The pending claim as the home page shows it.
+SELF_PENDING_TEXT = "待确认本人：请完成一次刷脸认证，和登记照片核对一致后即绑定成功"
+SELF_PENDING_HINT = "如果您是老人的家属，请不要用这种方式绑定，请扫老人出示的二维码。"
+# Console flashes of the identity actions (console/views/people.py).
+CONSOLE_CLAIM_CONFIRMED = "已确认本人绑定"
+CONSOLE_RECOVERED = "已解除 {count} 个绑定，请老人重新绑定并刷脸确认"
+# The consent text: exactly what is kept and for how long (flows/retention.py keeps to it).
+CONSENT_TITLE = "人脸信息使用说明"
+CONSENT_TEXT = ("认证时需要录一段几秒钟的视频，只用于核对是否本人、是否在世，不会用作其他用途。"
+                "视频和从中选出的一张人脸照片保存30天后自动删除；转人工审核的视频在审核结束后删除。"
+                "社保机构登记的照片和由它算出的人脸特征，在照片有效期间保存，换照片后旧的随即删除。"
+                "认证结果和分数一直保存，作为发放依据。您可以随时撤回同意，撤回后不再做人脸核对，"
+                "可到社区服务点现场认证或预约上门认证。")
+CONSENT_WITHDRAWN = "已撤回同意，不再做人脸核对。您可以到社区服务点现场认证，或预约上门认证。"
+CONSENT_WITHDRAW_LABEL = "撤回人脸信息同意"
+
+
+# --- journeys-user ---
+# One status per person (flows.people.PersonView.status, plus "review" while an attempt is with staff).
+def status_line(code: str, due_by=None, valid_until=None, back_pay_months: int = 0) -> str:
+    """The one line a person card, 认证记录 and the bot's 查询 say about where someone stands."""
+    if code == "review":
+        return "审核中（预计3个工作日内有结果）"
+    if code == "certified":
+        return f"已认证（有效至{date_text(valid_until)}）" if valid_until else "已认证"
+    if code == "due":
+        return f"待认证（截止{date_text(due_by)}）" if due_by else "待认证"
+    if code == "overdue":
+        return f"已逾期（请尽快认证，截止{date_text(due_by)}）" if due_by else "已逾期（请尽快认证）"
+    if code == "suspended":
+        months = f"，补发{back_pay_months}个月" if back_pay_months else ""
+        return f"已暂停（完成认证后下月恢复{months}）"
+    if code == "in_person_required":
+        return "已暂停（请本人带身份证到社保窗口认证）"
+    if code == "stopped":
+        return "已停发（有疑问请打电话给社保）"
+    return "待认证"
+
+
+# Who did a certification (shown beside each line of 认证记录).
+CERTIFIED_BY: dict[str, str] = {
+    "self": "本人",
+    "family": "家属",
+    "staff": "工作人员",
+    "data": "数据比对",
+}
+
+# A failed check, in one short sentence and one action (each fits a 20-character template field).
+# Quality problems come first: an honest user in a dark room is told about the light, not accused.
+FAILURE_ORDER: tuple[str, ...] = (
+    "video_unusable", "video_reused", "several_faces", "no_face", "too_dark", "face_too_small", "too_blurred",
+    "face_left_frame", "action_missing", "actions_out_of_order", "spoof_suspected", "not_same_person",
+)
+FAILURE: dict[str, tuple[str, str]] = {
+    "video_unusable": ("视频没有录好", "请重新录一次"),
+    "video_reused": ("这段视频已经用过了", "请重新录一段新的"),
+    "several_faces": ("画面里不止一个人", "请只留本人在画面里再试"),
+    "no_face": ("没有拍到脸", "请把脸放进框里再试一次"),
+    "too_dark": ("光线太暗，看不清脸", "请到亮一点的地方再试一次"),
+    "face_too_small": ("脸离手机太远", "请把手机拿近一点再试一次"),
+    "too_blurred": ("画面有点模糊", "请把手机拿稳再试一次"),
+    "face_left_frame": ("脸移出了框", "请让脸一直在框里再试一次"),
+    "action_missing": ("有个动作没看清", "请跟着提示慢慢做再试一次"),
+    "actions_out_of_order": ("动作顺序不对", "请听提示一个一个做再试"),
+    # weak evidence (e.g. too little head movement): say what to do, accuse nobody
+    "spoof_suspected": ("转头的幅度不够", "请慢慢把头转到位再试一次"),
+    "not_same_person": ("和登记的照片对不上", "请本人对着手机重新录制"),
+}
+# Strong evidence (a model is confident): still no blame, only "the person themself, again".
+FAILURE_STRONG: dict[str, tuple[str, str]] = {
+    "spoof_suspected": ("没能确认是本人在拍", "请本人对着手机重新录制"),
+    "not_same_person": ("和登记的照片对不上", "请本人对着手机重新录制"),
+}
+FAILURE_DEFAULT = ("这次没有认证成功", "请再试一次")
+# At most one secondary tip, from the advice codes (never repeating the main action).
+FAILURE_TIPS: dict[str, str] = {
+    "remove_glasses_hat": "摘下帽子和眼镜更容易通过",
+    "more_light": "白天靠窗的地方光线最好",
+    "hold_still": "可以请家人帮忙拿稳手机",
+}
+FAILURE_TIP_OFFLINE = "也可以打电话给社保，或预约上门认证"
+REVIEW_WORDS = ("需要工作人员再看一下", "3个工作日内通知您结果")
+REVIEW_REPEATED_WORDS = ("多次没有通过，转人工审核", "3个工作日内通知您结果")
+PASSED_WORDS = ("本年度认证已完成", "无需再操作")
+
+RESULT_HEADLINES: dict[str, str] = {
+    "passed": "认证通过",
+    "failed": "这次没有通过",
+    "rejected": "这次没有通过",
+    "review": "已转人工审核",
+    "error": "系统出了点问题",
+}
+RESULT_BUTTONS: dict[str, str] = {
+    "retry": "再试一次",
+    "call": "打电话给社保",
+    "home_visit": "预约上门",
+    "back": "返回首页",
+}
+FAMILY_CERTIFIED_STEP = "家属已帮您完成认证"
+
+
+def failure_words(reasons, advice=(), strong: bool = False) -> tuple[str, str, str]:
+    """(main reason, the one action, at most one tip — possibly empty) for a failed check."""
+    reasons = list(reasons or ())
+    main = next((code for code in FAILURE_ORDER if code in reasons), None)
+    if main is None:
+        reason, action = FAILURE_DEFAULT
+    else:
+        reason, action = (FAILURE_STRONG if strong else FAILURE).get(main, FAILURE[main])
+    if strong and main in FAILURE_STRONG:
+        return reason, action, FAILURE_TIP_OFFLINE
+    skip = {"too_dark": "more_light", "too_blurred": "hold_still"}.get(main or "")
+    tip = next((FAILURE_TIPS[a] for a in (advice or ()) if a in FAILURE_TIPS and a != skip), "")
+    return reason, action, tip
+
+# The camera was refused: how to allow it in WeChat, and the ways without a camera.
+CAMERA_HELP: dict[str, str] = {
+    "title": "需要打开摄像头",
+    "lead": "认证要用手机摄像头录几秒钟视频。刚才摄像头没有打开。",
+    "how_title": "在微信里打开摄像头：",
+    "step1": "点右上角的“…”，选“设置”，把“摄像头”打开；",
+    "step2": "苹果手机：打开手机“设置”→“微信”→把“相机”打开；",
+    "step3": "安卓手机：打开手机“设置”→“应用”→“微信”→“权限”→允许“相机”；",
+    "step4": "回到这里，点“再试一次”。",
+    "offline_title": "不用摄像头也能认证：",
+    "offline": "打电话给社保，或预约工作人员上门，也可以带身份证到社区服务站办理。",
+}
+
+# Error pages (H5 and console) and JSON errors for /api/: what happened and what to do.
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: ("请求有误", "页面可能已过期，请返回后重新操作。"),
+    401: ("请重新进入", "请从微信菜单重新打开这个页面。"),
+    403: ("没有权限", "您不能打开这个页面。如需帮助，请打电话给社保。"),
+    404: ("没有找到这个页面", "链接可能已失效，请返回首页重新进入。"),
+    405: ("请求有误", "请返回首页重新操作。"),
+    413: ("文件太大", "请换一个小一点的文件再试。"),
+    429: ("请稍后再试", "操作太频繁了，请过几分钟再试。"),
+    500: ("系统出了点问题", "不是您的错。请稍后再试，或打电话给社保。"),
+}
+FAMILY_CERTIFIED_CALL = "不是您本人同意请打{phone}"
+FAMILY_CERTIFIED_CALL_SHORT = "如有疑问请打电话给社保"
+CERT_IN_REVIEW = "人工审核中"
+RECORDS_STATUS_LINE = "{name}：{status}"
+RECORDS_LAST_BY = "\n上次认证 {when}（{by}）"
+RESULT_RUNNING = "一般几秒钟就好"
+RESULT_ERROR_WORDS = ("这次没有核验完", "请稍后再试一次")
+RESULT_RUNNING_HEADLINE = "正在核验，请稍候"
+PAGE_NOTHING_TO_DO = "现在不用认证"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
+    Response,
     abort,
     jsonify,
     redirect,
@@ -16,7 +15,7 @@ from flask import (
 from sqlalchemy import select
 
 from console.auth import require
-from console.views.common import services, viewer
+from console.views.common import agency_today, audit_action, services, viewer
 from flows import campaigns, standing
 from flows.cycles import policy_of
 from storage.models import (
@@ -45,9 +44,10 @@ def _segment_from_form() -> dict:
 @require("campaign")
 def campaigns_page():
     with services().db.session() as s:
-        rows = list(s.scalars(select(Campaign).where(Campaign.agency_id == viewer().agency_id)
-                              .order_by(Campaign.id.desc()).limit(100)))
-        regions = list(s.scalars(select(Region).where(Region.agency_id == viewer().agency_id).order_by(Region.name)))
+        rows = [c for c in s.scalars(select(Campaign).where(Campaign.agency_id == viewer().agency_id)
+                                     .order_by(Campaign.id.desc()).limit(100)) if _in_scope(c)]
+        regions = [r for r in s.scalars(select(Region).where(Region.agency_id == viewer().agency_id)
+                                        .order_by(Region.name)) if not viewer().scope or r.id in viewer().scope]
     return render_template("console/campaigns.html", rows=rows, regions=regions, segments=campaigns.SEGMENTS,
                            status_labels=campaigns.STATUS_LABELS)
 
@@ -60,10 +60,27 @@ def campaign_preview():
         abort(400)
     with services().db.session() as s:
         agency = s.get(Agency, viewer().agency_id)
-        data = campaigns.preview(s, agency, segment, dt.date.today())
-        bounds = standing.bounds_for(policy_of(agency), dt.date.today())
+        data = campaigns.preview(s, agency, segment, agency_today())
+        bounds = standing.bounds_for(policy_of(agency), agency_today())
     return render_template("console/campaign_preview.html", segment=segment, data=data, bounds=bounds,
                            segment_label=campaigns.SEGMENTS[segment["kind"]])
+
+
+@bp.get("/campaigns/call-list.xlsx")
+@require("campaign")
+def campaign_call_list():
+    """The segment's people without a followed WeChat account, with phone numbers, for calling."""
+    segment = _segment_from_form()
+    if segment["kind"] not in campaigns.SEGMENTS:
+        abort(400)
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id)
+        rows = campaigns.call_list(s, services().cipher, agency, segment, agency_today())
+        audit_action(s, "campaign.call_list", target_kind="agency", target_id=agency.id, segment=segment["kind"],
+                     rows=len(rows))
+    return Response(campaigns.call_list_xlsx(rows),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=call-list-{segment['kind']}.xlsx"})
 
 
 @bp.post("/campaigns")
@@ -75,16 +92,25 @@ def campaign_create():
     name = request.form.get("name", "").strip() or campaigns.SEGMENTS[segment["kind"]]
     with services().db.session() as s:
         agency = s.get(Agency, viewer().agency_id)
-        campaign = campaigns.plan(s, agency, name, segment, dt.date.today(), admin_id=viewer().id)
+        campaign = campaigns.plan(s, agency, name, segment, agency_today(), admin_id=viewer().id)
         cid = campaign.id
     if request.form.get("start") == "1":
         campaigns.set_status(services(), cid, "start", viewer().id)
     return redirect(url_for("console.campaigns.campaign_detail", campaign_id=cid))
 
 
+def _in_scope(campaign: Campaign) -> bool:
+    """A region-limited admin sees only campaigns whose segment lies inside their regions."""
+    scope = viewer().scope
+    if not scope:
+        return True
+    region_ids = (campaign.segment or {}).get("region_ids") or []
+    return bool(region_ids) and set(region_ids) <= set(scope)
+
+
 def _campaign_or_404(s, campaign_id: int) -> Campaign:
     campaign = s.get(Campaign, campaign_id)
-    if campaign is None or campaign.agency_id != viewer().agency_id:
+    if campaign is None or campaign.agency_id != viewer().agency_id or not _in_scope(campaign):
         abort(404)
     return campaign
 
@@ -98,6 +124,7 @@ def campaign_detail(campaign_id: int):
         campaign = _campaign_or_404(s, campaign_id)
         counts = campaigns.result_counts(s, campaign_id)
         rows = campaigns.recipients_page(s, campaign_id, status, offset=(page - 1) * 50)
+        audit_action(s, "campaign.recipients", target_kind="campaign", target_id=campaign_id, page=page, shown=len(rows))
     handled = campaign.total - counts.get("pending", 0)
     percent = int(handled * 100 / campaign.total) if campaign.total else 100
     return render_template("console/campaign_detail.html", campaign=campaign, counts=counts, rows=rows, page=page,

@@ -17,15 +17,17 @@ from flask import (
 )
 
 from console import auth
-from flows import channels, standing
+from flows import channels, clock, standing
 from flows.ports import Services
 from storage import audit
+from storage.models import Agency
 from storage.personal_data import FieldCipher
 from wording import zh
 
 log = logging.getLogger("lifecert.console")
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates")
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates",
+               static_folder="../static", static_url_path="/static")
 
 ERRORS = zh.CONSOLE_ERRORS
 ROSTER_TYPES = (".csv", ".xlsx")
@@ -43,6 +45,12 @@ def viewer() -> auth.Viewer:
     return g.viewer
 
 
+def agency_today():
+    """Today in the viewer's agency's time zone (Beijing time unless the agency says otherwise)."""
+    with services().db.session() as s:
+        return clock.agency_today(s, viewer().agency_id if g.get("viewer") else None)
+
+
 def audit_action(session, action: str, **detail) -> None:
     audit.record(session, "admin", action, actor_id=viewer().id, **detail)
 
@@ -52,9 +60,12 @@ IMPORT_MAX_BYTES = 1024 ** 3  # a ZIP of thousands of photos; nginx.conf allows 
 
 @bp.before_request
 def _guard():
-    if request.endpoint in ("console.imports.import_photos", "console.imports.import_roster"):
-        request.max_content_length = IMPORT_MAX_BYTES  # before the CSRF check reads the body
-    g.viewer = auth.load_viewer(services())
+    if request.endpoint == "console.static":
+        return None
+    g.viewer = auth.load_viewer(services())  # from the cookie alone: no body read yet
+    if (request.endpoint in ("console.imports.import_photos", "console.imports.import_roster")
+            and g.viewer is not None and g.viewer.can("import")):
+        request.max_content_length = IMPORT_MAX_BYTES  # only for who may import, before the CSRF check reads the body
     if request.method == "POST" and not auth.csrf_ok():
         abort(400, description=zh.PAGE_EXPIRED)
     if g.viewer is None and request.endpoint not in ("console.login.login",):
@@ -69,19 +80,33 @@ def _no_cache(response):
     # Pages show personal data: never keep them in a shared or back-button cache.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
-                                                   "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
     return response
+
+
+@bp.app_template_filter("local_time")
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) moment in the viewer's agency's zone, for the console's tables."""
+    if not value:
+        return ""
+    with services().db.session() as s:
+        agency = s.get(Agency, viewer().agency_id) if g.get("viewer") else None
+        zone = clock.zone_of(agency)
+    return clock.local_now(zone, value).strftime(fmt)
 
 
 @bp.app_context_processor
 def _inject():
     return {"viewer": g.get("viewer"), "csrf_token": auth.csrf_token, "labels": standing.LABELS,
-            "method_labels": channels.METHOD_LABELS}
+            "method_labels": channels.METHOD_LABELS, "wechat_error": zh.wechat_error_text}
 
 
 @bp.errorhandler(403)
 def _forbidden(_exc):
     return render_template("console/message.html", title=zh.FORBIDDEN[0], text=zh.FORBIDDEN[1]), 403
+
+
+def error_page(status: int, title: str, text: str):
+    """The console's error page (the app's error handler calls it for /console/ paths)."""
+    return render_template("console/message.html", title=title, text=text, home=True), status
 
 

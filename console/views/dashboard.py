@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     render_template,
@@ -12,7 +10,7 @@ from sqlalchemy import func, select
 
 from console import charts
 from console.auth import require
-from console.views.common import services, viewer
+from console.views.common import agency_today, services, viewer
 from flows import standing
 from flows.dashboard import figures
 from storage.models import (
@@ -36,9 +34,12 @@ def dashboard():
         if not agency.cycle_policy:
             return render_template("console/message.html", title=zh.NO_CYCLE[0],
                                    text=zh.NO_CYCLE[1])
-        data = figures(s, agency, viewer().scope, dt.date.today())
-        review_waiting = s.scalar(select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
-                                  .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
+        data = figures(s, agency, viewer().scope, agency_today())
+        waiting = (select(func.count(Attempt.id)).join(Retiree, Retiree.id == Attempt.retiree_id)
+                   .where(Retiree.agency_id == agency.id, Attempt.status == "review"))
+        if viewer().scope:
+            waiting = waiting.where(Retiree.region_id.in_(viewer().scope))
+        review_waiting = s.scalar(waiting)
     merged = [{**c, "overdue": c["overdue"] + c["lapsed"]} for c in data["by_region"]]
     region_chart = charts.stacked_bars(data["regions"], [
         (code, standing.LABELS[code], [c[code] for c in merged]) for code in ("certified", "due", "overdue", "suspended")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import PurePosixPath
 
@@ -18,6 +19,7 @@ from flask import (
 
 from console.auth import require
 from console.views.common import ROSTER_TYPES, audit_action, services, viewer
+from flows import imports as imports_flow
 from flows import progress
 from storage import queues
 from wording import zh
@@ -37,7 +39,10 @@ def _start_import(kind: str, job: queues.JobSpec, upload, suffix: str, *args) ->
     svc = services()
     job_key = progress.new_job_key(kind)
     upload_key = f"imports/{job_key}/{uuid.uuid4().hex}{suffix}"
-    svc.objects.put(upload_key, upload.stream, -1)
+    if kind == "roster":
+        imports_flow.stage_roster(svc, upload_key, upload.stream)  # encrypted while it waits for the worker
+    else:
+        svc.objects.put(upload_key, upload.stream, -1)
     progress.start(svc.redis, job_key, kind, viewer().agency_id)
     queues.enqueue(svc, job, job_key, upload_key, *args, job_id=job_key, result_ttl=86400)
     with svc.db.session() as s:
@@ -53,7 +58,15 @@ def import_roster():
     if not upload or suffix not in ROSTER_TYPES:
         flash(zh.CHOOSE_ROSTER, "error")
         return redirect(url_for("console.imports.imports"))
-    job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id)
+    file_date = request.form.get("file_date") or None
+    if file_date:
+        try:
+            file_date = dt.date.fromisoformat(file_date).isoformat()
+        except ValueError:
+            flash(zh.IMPORT_BAD_FILE_DATE, "error")
+            return redirect(url_for("console.imports.imports"))
+    job_key = _start_import("roster", queues.IMPORT_ROSTER, upload, suffix, suffix, viewer().agency_id, viewer().id,
+                            file_date)
     return redirect(url_for("console.imports.import_status", job_key=job_key))
 
 

@@ -26,10 +26,14 @@ bp = Blueprint("login", __name__)
 def login():
     error = zh.LOGIN_EXPIRED if session.pop("expired", False) else None
     if request.method == "POST":
-        user, reason = auth.check_login(services(), request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        source = request.remote_addr or ""  # behind nginx: ProxyFix sets it from X-Forwarded-For
+        user, reason = auth.check_login(services(), username, request.form.get("password", ""), source)
         with services().db.session() as s:
             if user is None:
-                audit.record(s, "admin", "console.login_failed", reason=reason)
+                # a staff user name (not a citizen's data) and the address, to see who is guessing
+                audit.record(s, "admin", "console.login_failed", reason=reason, username=username.strip()[:64],
+                             source=source[:64])
             else:
                 audit.record(s, "admin", "console.login", actor_id=user.id)
         if user is not None:
@@ -46,6 +50,7 @@ def logout():
     if g.viewer:
         with services().db.session() as s:
             audit_action(s, "console.logout")
+            auth.end_all_sessions(s, g.viewer.id)  # a copied cookie dies with the logout
     session.clear()
     return redirect(url_for("console.login.login"))
 

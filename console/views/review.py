@@ -37,6 +37,7 @@ def review_list():
         status = "review"
     with services().db.session() as s:
         items = review.queue(s, viewer().agency_id, viewer().scope, status)
+        audit_action(s, "review.list", status=status, shown=len(items))  # a list of people: a personal-data view
     return render_template("console/review_list.html", items=items, status=status)
 
 
@@ -91,6 +92,8 @@ def media_frame(attempt_id: str):
         except review.ReviewError:
             abort(404)
         key = attempt.best_frame_key
+        if key:
+            audit_action(s, "media.frame", target_kind="attempt", target_id=attempt_id)  # a face
     if not key:
         abort(404)
     return Response(services().objects.get_bytes(key), mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -105,6 +108,7 @@ def media_photo(photo_id: int):
         if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
             abort(404)
         key = photo.object_key
+        audit_action(s, "media.photo", target_kind="enrollment_photo", target_id=photo_id, retiree_id=retiree.id)
     mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
     return Response(services().objects.get_bytes(key), mimetype=mimetype, headers={"Cache-Control": "no-store"})
 

@@ -24,7 +24,8 @@ UNFOLLOWED: set[str] = set()
 
 
 def enqueue_template(services, openid: str, kind: str, fields: dict, retiree_id: int | None = None,
-                     dedupe_key: str | None = None, campaign_id: int | None = None, url: str | None = None) -> int:
+                     dedupe_key: str | None = None, campaign_id: int | None = None, url: str | None = None,
+                     session=None) -> int:
     missing = [k for k in REQUIRED[kind] if fields.get(k) in (None, "")]
     if missing:
         raise ValueError(f"template {kind!r} needs {', '.join(missing)}")
@@ -34,6 +35,14 @@ def enqueue_template(services, openid: str, kind: str, fields: dict, retiree_id:
                        dedupe_key=dedupe_key, campaign_id=campaign_id, status="failed" if failed else "sent",
                        errcode=43004 if failed else None, errmsg="用户未关注" if failed else None,
                        sent_at=None if failed else utcnow(), tries=1)
+    if session is not None:  # in the caller's transaction, as the real outbox writes it
+        existing = session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key)) \
+            if dedupe_key else None
+        if existing is not None:
+            return existing
+        session.add(row)
+        session.flush()
+        return row.id
     try:
         with services.db.session() as s:
             s.add(row)

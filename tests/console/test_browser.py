@@ -7,7 +7,6 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from rq import SimpleWorker
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from flows import clock
 from jobs.console import use_services
 from storage.models import (
     Attempt,
@@ -77,7 +77,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
     browser.screenshot(ARTIFACTS / "console-dashboard-empty.png")
 
     # roster: birthdays this month, so all are due this month
-    month = dt.date.today().month
+    month = clock.local_today().month
     people = [(f"老{'甲乙丙丁'[i]}", make_id("230102", f"1950{month:02d}{i + 1:02d}", f"{i:03d}")) for i in range(4)]
     roster = tmp_path / "名单.csv"
     roster.write_text("姓名,身份证号,所属区域\n" + "".join(f"{n},{i},南岗区\n" for n, i in people)
@@ -127,7 +127,7 @@ def test_admin_day_in_the_browser(served, browser, world, tmp_path):
     browser.find("#best-frame")
     assert browser.script("return document.getElementById('best-frame').naturalWidth") > 0
     assert browser.script("return document.getElementById('enrolled-photo').naturalWidth") > 0
-    assert "人脸比对距离" in browser.text()
+    assert "dlib比对距离" in browser.text()
     browser.screenshot(ARTIFACTS / "console-review.png")
     browser.click("#approve-button")
     browser.wait_for_text("已通过")

@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from flows import campaigns
-from storage.models import Agency, Campaign, CampaignRecipient, Certification, CertificationMethod, Notification
+from flows import campaigns, clock
+from storage.models import (
+    Agency,
+    AuditLog,
+    Campaign,
+    CampaignRecipient,
+    Certification,
+    CertificationMethod,
+    Notification,
+)
 from tests.console.conftest import make_id, post
 
-TODAY = dt.date.today()
+TODAY = clock.local_today()
 
 
 def populate(world, n=12):
@@ -70,7 +78,9 @@ def test_dispatch_sends_once_each_even_after_a_crash(world, fake_sender):
     assert campaigns.dispatch(world.services, cid, send=crashing_send, batch=3) == "done"
     sent = notifications(world, cid)
     assert len(sent) == 8 and len({r for r, _ in sent}) == 8  # one each...
-    assert len(calls) == 10  # ...though the crashed batch's two were handed over twice
+    # ...and the crashed call's message was rolled back with its recipient's step (one transaction), so
+    # only that one recipient was handed over twice
+    assert len(calls) == 9
     with world.services.db.session() as s:
         assert s.get(Campaign, cid).status == "done"
         counts = campaigns.result_counts(s, cid)
@@ -139,7 +149,8 @@ def test_browser_flow_preview_send_and_results(as_admin, world, fake_sender):
     detail = as_admin.get(response.headers["Location"]).get_data(as_text=True)
     assert "已完成" in detail and "已发送 7" in detail and "失败 1" in detail and "没有绑定微信" in detail
     failed = as_admin.get(response.headers["Location"] + "?result=failed").get_data(as_text=True)
-    assert "用户未关注" in failed and "43004" in failed
+    # WeChat's code explained in Chinese, never its raw English message
+    assert "对方已取消关注公众号，收不到消息，请电话通知" in failed and "43004" in failed
     progress = as_admin.get(response.headers["Location"] + "/progress").get_json()
     assert progress["percent"] == 100 and progress["status"] == "done"
 
@@ -159,3 +170,28 @@ def test_automatic_reminders_are_planned_once(world, fake_sender):
         assert set(s.scalars(select(Campaign.auto_key).where(Campaign.id.in_(started),
                                                              Campaign.agency_id == world.agency_id))) == {
             f"auto:{world.agency_id}:due_month:{TODAY.year}-03"}
+
+
+def test_reach_counts_only_followers_and_the_rest_are_an_excel_call_list(as_admin, world):
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    from storage.models import WeChatUser
+
+    populate(world)
+    # one of the 8 bound people unfollowed the account: not reach, but a call
+    with world.services.db.session() as s:
+        s.execute(update(WeChatUser).where(WeChatUser.oa_openid == "oid-1").values(subscribed=False))
+    preview = as_admin.get("/console/campaigns/preview", query_string={"kind": "due_month"}).get_data(as_text=True)
+    assert 'id="preview-total">12<' in preview and 'id="preview-reachable">7<' in preview
+    assert 'id="preview-unreachable">5<' in preview and "下载电话通知名单" in preview
+    xlsx = as_admin.get("/console/campaigns/call-list.xlsx", query_string={"kind": "due_month"})
+    assert xlsx.status_code == 200
+    sheet = load_workbook(_io.BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(campaigns.CALL_LIST_HEADER) and len(rows) == 6
+    reasons = sorted(r[5] for r in rows[1:])
+    assert reasons.count("已取消关注公众号") == 1 and reasons.count("没有绑定微信") == 4
+    with world.services.db.session() as s:
+        assert s.scalar(select(AuditLog.id).where(AuditLog.action == "campaign.call_list")) is not None

@@ -8,12 +8,12 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from flows import FlowError
+from flows import FlowError, clock
 from flows.requests import report_death, request_home_visit
 from storage.models import Certification, PensionStatus, Retiree, ServiceRequest, WeChatUser
 from tests.console.conftest import login, make_id, post
 
-TODAY = dt.date.today()
+TODAY = clock.local_today()
 
 
 def test_staff_record_an_on_site_certification_once(client, world):
@@ -79,7 +79,13 @@ def test_death_report_confirmed_by_admin_stops_payment(client, world):
     client.get("/console/login")
     post(client, "/console/logout")
     login(client, "admin1")
-    post(client, f"/console/requests/{request_id}/confirm", {"note": "已电话核实"})
+    # irreversible: the first click only asks again, saying what will happen
+    asked = post(client, f"/console/requests/{request_id}/confirm", {"note": "已电话核实"})
+    assert asked.status_code == 200 and "确认停发" in asked.get_data(as_text=True)
+    assert "不能撤销" in asked.get_data(as_text=True) and "周老" in asked.get_data(as_text=True)
+    with world.services.db.session() as s:
+        assert s.get(Retiree, rid).pension_status != PensionStatus.stopped
+    post(client, f"/console/requests/{request_id}/confirm", {"note": "已电话核实", "confirmed": "yes"})
     with world.services.db.session() as s:
         retiree = s.get(Retiree, rid)
         assert retiree.pension_status == PensionStatus.stopped and retiree.stopped_reason == "death"

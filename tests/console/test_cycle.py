@@ -8,6 +8,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from flows import clock
 from flows.cycle_run import run_cycle
 from storage.models import AuditLog, Certification, CertificationMethod, Notification, PensionStatus, Retiree
 from tests.console.conftest import make_id, post
@@ -60,7 +61,7 @@ def test_run_suspends_resumes_notifies_and_is_idempotent(world):
 def test_payment_export_lists_changes_with_back_pay(as_admin, world):
     _lapsed, _fine, _late = setup_people(world)
     run_cycle(world.services, DAY, agency_codes=["harbin"])
-    today = dt.date.today().isoformat()
+    today = clock.local_today().isoformat()  # the export's days are Beijing days (issue 12)
     csv_text = as_admin.get("/console/exports/payments.csv", query_string={"from": today, "to": today}).data.decode("utf-8-sig")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("变动类型,姓名,社保编号")
@@ -83,4 +84,26 @@ def test_cli_run_cycle_dry_run(app, world):
 def test_cycle_page_shows_the_dry_run_and_runs(as_admin, world):
     page = as_admin.get("/console/cycle").get_data(as_text=True)
     assert "试运行" in page
-    assert post(as_admin, "/console/cycle/run").status_code == 302
+    # in plain words: the agency's name, not its code, and an estimate of the notices
+    assert "哈尔滨市社保中心" in page and "harbin" not in page.split('id="dry-run"')[1][:200]
+    assert "预计发微信通知" in page
+    asked = post(as_admin, "/console/cycle/run")
+    assert asked.status_code == 200 and "确认执行" in asked.get_data(as_text=True)
+    assert post(as_admin, "/console/cycle/run", {"confirmed": "yes"}).status_code == 302
+
+
+def test_dry_run_in_plain_words_estimates_notices_and_calls(world):
+    from sqlalchemy import update
+
+    from storage.models import WeChatUser
+
+    lapsed, _fine, late = setup_people(world)
+    no_wechat = world.add_retiree("没微信", make_id("230102", "19450101", "104"),
+                                  created_at=dt.datetime(2025, 3, 1, tzinfo=UTC))
+    with world.services.db.session() as s:  # 补认证's account unfollowed: a call, not a notice
+        s.execute(update(WeChatUser).where(WeChatUser.oa_openid == "oid-c").values(subscribed=False))
+    [report] = run_cycle(world.services, DAY, dry_run=True, agency_codes=["harbin"])
+    assert sorted(report.suspended) == sorted([lapsed, no_wechat]) and report.resumed == [late]
+    assert (report.notices_estimate, report.without_wechat) == (1, 2)
+    assert report.plain() == ("哈尔滨市社保中心：如果今天（2027年1月3日）执行，将暂停发放 2 人（从2027年1月1日起），"
+                              "将恢复发放 1 人，预计发微信通知 1 条；另有 2 人没有关注公众号，需要电话或上门通知。")

@@ -7,13 +7,15 @@ import datetime as dt
 import io
 import zipfile
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
 from flows import progress
-from flows.imports import import_photo_zip, parse_photo_name, run_photo_job
+from flows.imports import import_photo_zip, parse_photo_name, run_photo_job, run_roster_job
 from jobs.console import use_services
 from storage.models import EnrollmentPhoto, Retiree
+from storage.objects import ObjectStoreError
 from storage.queues import DEFAULT, queue
 from tests.console.conftest import make_id, post
 
@@ -133,3 +135,40 @@ def test_wrong_file_types_are_refused(as_admin, world):
     r = post(as_admin, "/console/imports/photos", {"file": (io.BytesIO(b"x"), "photos.rar")},
              content_type="multipart/form-data")
     assert "请选择 .zip" in as_admin.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_zip_entries_with_unsafe_paths_are_listed_as_rejected(world):
+    good = make_id("230102", "19460315", "123")
+    world.add_retiree("张三", good)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(f"张三{good}.jpg", b"ok")
+        z.writestr(f"../../etc/李四{make_id('230103', '19501101', '456')}.jpg", b"ok")
+        z.writestr("/abs/王五.jpg", b"ok")
+    report = import_photo_zip(world.services, world.cipher, world.agency_id, io.BytesIO(buf.getvalue()),
+                              fake_enroll, dt.date(2026, 11, 22))
+    assert report.enrolled == 1
+    rejects = {r.file: r.codes for r in report.rejects}
+    assert len(rejects) == 2 and all(codes == ["unsafe_path"] for codes in rejects.values())
+    assert all("不安全" in r.message for r in report.rejects)
+    assert not any(good[6:14] in name for name in rejects)  # ID numbers masked in the report
+
+
+def test_an_import_job_that_raises_ends_failed_with_a_reason(world):
+    key = progress.new_job_key("roster")
+    progress.start(world.services.redis, key, "roster", world.agency_id)
+    with pytest.raises(ObjectStoreError):  # the upload is gone from the store: the job cannot even start
+        run_roster_job(world.services, key, "imports/missing.csv", ".csv", world.agency_id, world.users["admin1"])
+    state = progress.read(world.services.redis, key)
+    assert state["state"] == "failed" and "导入没有完成" in state["message"] and "文件存储" in state["message"]
+
+    key = progress.new_job_key("photos")
+    progress.start(world.services.redis, key, "photos", world.agency_id)
+    world.services.objects.put_bytes("imports/y.zip", gbk_zip({"张三230102194603151234.jpg": b"ok"}))
+
+    def broken_enroll_and_db(data):
+        raise SystemError("boom")  # caught per photo as vision_unavailable: the job itself goes on
+
+    result = run_photo_job(world.services, key, "imports/y.zip", world.agency_id, world.users["admin1"],
+                           broken_enroll_and_db)
+    assert progress.read(world.services.redis, key)["state"] == "done" and "enrolled" in result

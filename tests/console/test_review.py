@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from flows import clock
 from storage.models import (
     Attempt,
     AttemptStatus,
@@ -37,14 +38,14 @@ def review_attempt(world, name="王芳", region="南岗区", **retiree_values) -
 
 
 def test_approve_resumes_a_suspended_pension_and_tells_the_user(client, world):
-    today = dt.date.today()
+    today = clock.local_today()
     since = (today.replace(day=1) - dt.timedelta(days=40)).replace(day=1)
     rid, attempt_id = review_attempt(world, pension_status=PensionStatus.suspended, suspended_since=since)
     login(client, "reviewer1")
     listing = client.get("/console/review").get_data(as_text=True)
     assert "王芳" in listing and "和登记的照片不像同一个人" in listing
     detail = client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
-    assert "人脸比对距离" in detail and "0.61" in detail and "actions" not in detail
+    assert "dlib比对距离" in detail and "0.61" in detail and "actions" not in detail
     assert client.get(f"/console/media/frame/{attempt_id}").data == b"\xff\xd8frame"
     response = post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve", "note": "电话核实"})
     assert response.status_code == 302
@@ -86,3 +87,46 @@ def test_reviewer_sees_only_their_regions(client, world):
     assert client.get(f"/console/review/{attempt_id}").status_code == 404
     assert post(client, f"/console/review/{attempt_id}/decide", {"decision": "approve"}).status_code == 404
     assert client.get(f"/console/media/frame/{attempt_id}").status_code == 404
+
+
+def test_the_review_queue_shows_beijing_time(client, world):
+    rid, attempt_id = review_attempt(world, name="李梅")
+    with world.services.db.session() as s:  # 23:59 UTC on 31 December is 07:59 on 1 January in Beijing
+        s.get(Attempt, attempt_id).created_at = dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.timezone.utc)
+    login(client, "reviewer1")
+    assert "2027-01-01 07:59" in client.get("/console/review").get_data(as_text=True)
+    assert "2027-01-01 07:59" in client.get(f"/console/review/{attempt_id}").get_data(as_text=True)
+
+
+def test_one_decision_per_person_closes_all_their_open_attempts_and_keeps_machine_statistics(client, world):
+    from flows import dashboard
+    from storage.models import Agency
+
+    rid, first = review_attempt(world)
+    user = world.wechat_user(rid)
+    with world.services.db.session() as s:
+        second = Attempt(retiree_id=rid, wechat_user_id=user.id, status=AttemptStatus.failed, verdict="fail",
+                         reasons=["too_dark"])
+        s.add(second)
+        s.flush()
+        second_id = second.id
+    login(client, "reviewer1")
+    listing = client.get("/console/review").get_data(as_text=True)
+    assert listing.count("王芳") == 1 and "共 2 次，一并处理" in listing
+    post(client, f"/console/review/{second_id}/decide", {"decision": "approve", "note": "电话核实"})
+    with world.services.db.session() as s:
+        statuses = {a.id: a.status for a in s.scalars(select(Attempt).where(Attempt.retiree_id == rid))}
+        assert statuses == {first: AttemptStatus.passed, second_id: AttemptStatus.passed}
+        notes = s.scalars(select(Notification).where(Notification.retiree_id == rid)).all()
+        assert len(notes) == 1 and notes[0].payload["fields"]["passed"] == "True"
+        assert s.scalar(select(Certification.attempt_id).where(Certification.retiree_id == rid)) == second_id
+    # the other attempt is no longer open: a late reviewer cannot now reject the person
+    late = post(client, f"/console/review/{first}/decide", {"decision": "reject", "reason": "不是本人现场拍摄"})
+    assert "已经被处理过了" in client.get(late.headers["Location"]).get_data(as_text=True)
+    with world.services.db.session() as s:
+        data = dashboard.figures(s, s.get(Agency, world.agency_id), None, dt.date.today())
+    # the machine passed neither attempt; the approval is counted apart and does not change that
+    assert (data["attempts"], data["pass_rate"]) == (2, 0.0)
+    assert (data["review_approved"], data["review_rejected"]) == (2, 0)
+    page = client.get("/console/").get_data(as_text=True)
+    assert "人工审核另计：通过 2 次" in page

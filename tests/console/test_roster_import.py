@@ -73,8 +73,8 @@ def test_clean_csv_imports_everyone_encrypted(db, cipher, tmp_path):
         assert zhang.birth_date == dt.date(1946, 3, 15)
         assert zhang.id_number_masked == GOOD_1[:4] + "*" * 10 + GOOD_1[-4:]
         assert GOOD_1.encode() not in zhang.id_number_enc
-        assert cipher.decrypt(zhang.id_number_enc, b"id_number") == GOOD_1
-        assert cipher.decrypt(zhang.phone_enc, b"phone") == "13812345678"
+        assert cipher.decrypt(zhang.id_number_enc, b"id_number", row=zhang.id_number_index) == GOOD_1
+        assert cipher.decrypt(zhang.phone_enc, b"phone", row=zhang.id_number_index) == "13812345678"
         assert zhang.phone_masked == "138****5678"
         assert zhang.region.name == "南岗区"
         assert s.scalar(select(func.count(Region.id))) == 2
@@ -146,3 +146,65 @@ def test_missing_columns_and_wrong_type_are_refused(tmp_path):
     (tmp_path / "fake.xlsx").write_bytes(b"not a zip")
     with pytest.raises(RosterFileError):
         read_rows(tmp_path / "fake.xlsx")
+
+
+def test_reimport_keeps_a_phone_the_retiree_changed_after_the_files_date_and_shows_the_conflict(db, cipher, tmp_path):
+    """The retiree changed her phone on 20 November; a file exported on 1 November must not put the old one back."""
+    from certification.phone import mask_phone
+    from flows.roster import note_self_change
+
+    old = write_csv(tmp_path / "old.csv", [["张三", GOOD_1, "SB001", "13812345678", "南岗区一曼街1号", "南岗区"],
+                                            ["李四", GOOD_2, "SB002", "13911112222", "道里区", "道里区"]])
+    run_import(db, cipher, old)
+    with db.session() as s:
+        zhang = s.scalar(select(Retiree).where(Retiree.name == "张三"))
+        zhang.phone_enc = cipher.encrypt("13700001111", b"phone")
+        zhang.phone_masked = mask_phone("13700001111")
+        note_self_change(zhang, "phone", at=dt.datetime(2026, 11, 20, 3, tzinfo=dt.timezone.utc))
+    again = write_csv(tmp_path / "again.csv", [["张三", GOOD_1, "SB001", "13812345678", "南岗区一曼街1号", "南岗区"],
+                                                ["李四", GOOD_2, "SB002", "13933334444", "道里区", "道里区"]])
+    total, rows = read_rows(again)
+    with db.session() as s:
+        report = import_roster(s, cipher, s.scalar(select(Agency)), rows, today=TODAY, file_date=dt.date(2026, 11, 1))
+    with db.session() as s:
+        zhang = s.scalar(select(Retiree).where(Retiree.name == "张三"))
+        li = s.scalar(select(Retiree).where(Retiree.name == "李四"))
+        assert cipher.decrypt(zhang.phone_enc, b"phone") == "13700001111"  # hers, kept
+        assert cipher.decrypt(li.phone_enc, b"phone", row=li.id_number_index) == "13933334444"  # never changed by him: the file wins
+    assert [(c.line, c.name, c.field, c.kept, c.in_file) for c in report.conflicts] == [
+        (2, "张三", "phone", "137****1111", "138****5678")]
+    # a file dated after her change is newer information: it applies
+    total, rows = read_rows(again)
+    with db.session() as s:
+        report = import_roster(s, cipher, s.scalar(select(Agency)), rows, today=TODAY, file_date=dt.date(2026, 11, 21))
+    assert report.conflicts == []
+    with db.session() as s:
+        zhang = s.scalar(select(Retiree).where(Retiree.name == "张三"))
+        assert cipher.decrypt(zhang.phone_enc, b"phone", row=zhang.id_number_index) == "13812345678"
+
+
+def test_xlsx_whose_dimension_lies_imports_every_row(db, cipher, tmp_path):
+    """A generator wrote <dimension ref="A1:E4"/> for 50 people: read-only openpyxl trusted it and kept 3."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["姓名", "身份证号", "所属区域"])
+    people = [make_id("230102", f"19{40 + i // 12:02d}{i % 12 + 1:02d}15", f"{100 + i:03d}") for i in range(50)]
+    for i, number in enumerate(people):
+        ws.append(["张" + "一二三四五六七八九十"[i % 10] + "丰", number, "南岗区"])
+    wb.save(tmp_path / "full.xlsx")
+    lying = tmp_path / "r.xlsx"
+    with zipfile.ZipFile(tmp_path / "full.xlsx") as src, zipfile.ZipFile(lying, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:C4"', data)
+                assert n == 1
+            dst.writestr(item, data)
+    total, report, _ = run_import(db, cipher, lying)
+    assert total == 50
+    assert report.created == 50 and report.errors == []

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from certification import cycle
-from flows import standing
+from flows import clock, standing
 from flows.cycles import retiree_state
 from storage.models import Agency, Certification, CertificationMethod, PensionStatus, Retiree
 from tests.console.conftest import make_id
@@ -49,7 +49,7 @@ def test_sql_codes_match_the_rules(world, policy):
 
 
 def test_new_retiree_without_certification_is_due_not_lapsed(world):
-    today = dt.date.today()
+    today = clock.local_today()
     rid = world.add_retiree("新人", make_id("230102", "19500101", "001"))
     old = world.add_retiree("老人", make_id("230102", "19500101", "002"),
                             created_at=dt.datetime(today.year - 2, 1, 5, tzinfo=dt.timezone.utc))

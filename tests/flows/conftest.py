@@ -9,6 +9,7 @@ import pytest
 
 from bootstrap import build_services
 from certification.cycle import HARBIN
+from flows.people import CONSENT_VERSION
 from storage.db import upgrade
 from storage.models import (
     Agency,
@@ -42,7 +43,7 @@ class World:
             s.add(user)
             s.flush()
             if consent:
-                s.add(Consent(wechat_user_id=user.id, text_version="2026-11-v1"))
+                s.add(Consent(wechat_user_id=user.id, text_version=CONSENT_VERSION))
             return user.id
 
     def bind(self, user_id: int, retiree_id: int, kind: BindingKind = BindingKind.family) -> int:

@@ -188,3 +188,26 @@ def test_recovery_requeues_attempts_lost_with_redis(world, tiny_mp4):
     assert videos_queue(world).job_ids == [f"verify-{attempt.id}"]
     # while the job is queued, recovery leaves it alone
     assert certify.recover_stuck_attempts(world.services, now=later) == []
+
+
+def test_a_job_that_fails_every_time_ends_kindly_and_the_person_may_start_again(world, tiny_mp4):
+    """Poison: the job fails on every run (here its video is gone). After MAX_RUNS it is not queued
+    again forever: the attempt ends failed with "video_unusable", the message says so, a new challenge is given."""
+    from rq.job import Job
+
+    attempt = uploaded(world, tiny_mp4)
+    certify.submit(world.services, attempt.id, world.self_user_id)
+    world.services.objects.delete(attempt.video_key)
+    for _ in range(certify.MAX_RUNS):
+        with pytest.raises(ObjectStoreError):
+            verification.verify_attempt(world.services, attempt.id)
+    Job.fetch(f"verify-{attempt.id}", connection=world.services.redis).delete()  # rq gave up on it too
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=11)
+    assert certify.recover_stuck_attempts(world.services, now=later) == []
+    with world.services.db.session() as s:
+        row = s.get(Attempt, attempt.id)
+        assert (row.status, row.reasons, row.runs) == (AttemptStatus.failed, ["video_unusable"], certify.MAX_RUNS)
+        (note,) = s.scalars(select(Notification).where(Notification.dedupe_key == f"attempt:{attempt.id}:failed"))
+        assert note.payload["data"]  # the message is written, in the same transaction
+    assert certify.recover_stuck_attempts(world.services, now=later) == []  # and stays ended
+    certify.start_challenge(world.services, world.self_user_id, world.retiree_id)  # at once, no 409

@@ -146,7 +146,7 @@ def test_retiree_binds_certifies_and_family_certifies_by_qr(stack, enrolled_temp
     assert result["headline"] == "认证通过"
     chat = templates_for(stack, openid)
     assert any("认证通过" in str(i) for i in chat), chat[-3:]
-    assert "今年已认证" in browser.get(stack.app_url + "/h5/certify").text
+    assert "已认证（有效至" in browser.get(stack.app_url + "/h5/certify").text  # issue 12: one clear status
     assert "刷脸认证" in browser.get(stack.app_url + "/h5/records").text
 
     # --- her son, on his own phone ---------------------------------------------------------------

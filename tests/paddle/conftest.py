@@ -43,7 +43,7 @@ def paddle_modules_dir(vision_config) -> Path:
 
 @pytest.fixture(scope="session")
 def paddle_config(vision_config, paddle_modules_dir):
-    return vision_config.with_overrides(detector_runtime="paddle", antispoof_runtime="paddle",
+    return vision_config.with_overrides(detector_runtime="paddle", antispoof_runtime="paddle", sface_runtime="paddle",
                                         paddle_modules_dir=paddle_modules_dir)
 
 

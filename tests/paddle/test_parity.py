@@ -5,7 +5,6 @@ and decisions, and the same whole-pipeline verdicts on the test videos."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -45,6 +44,7 @@ def images(testdata) -> list[tuple[str, np.ndarray]]:
 def test_models_report_the_paddle_runtime(paddle_models):
     versions = paddle_models.versions()
     assert "on paddle" in versions["ultraface-rfb-320"] and "on paddle" in versions["minifasnet-v2+v1se"]
+    assert "on paddle" in versions["opencv-sface-2021dec-int8bq"]
     assert "UNAVAILABLE" not in json.dumps(versions)
 
 
@@ -85,16 +85,40 @@ def test_same_antispoof_scores_and_decisions(images, vision_config, vision_model
     print(f"\nanti-spoof parity: {n} faces, max |live score diff| {worst:.2e}")
 
 
+MIN_SFACE_COSINE = 0.9999
+
+
+def test_same_sface_descriptors(testdata, vision_config, vision_models, paddle_models, record_property):
+    """SFace on the PaddleHub module vs cv2.FaceRecognizerSF on the pinned file, on the same
+    aligned faces (every colour test photo and video frame with a face and mesh points)."""
+    from vision.enroll import _pose_on_crop, find_face, read_image
+
+    photos = sorted(p for p in (testdata / "faces").rglob("*.*") if "orl_" not in str(p))
+    worst, n = 1.0, 0
+    for p in photos:
+        rgb, boxes = find_face(read_image(p, vision_config.enroll_max_side), vision_models, vision_config, pad_tight=True)
+        pose = _pose_on_crop(rgb, boxes[0], vision_models) if boxes else None
+        if pose is None:
+            continue
+        a = vision_models.sface.embed(rgb, pose["five"])
+        b = paddle_models.sface.embed(rgb, pose["five"])
+        worst = min(worst, float(a @ b))
+        n += 1
+    assert n >= 10
+    record_property("sface_min_cosine", worst)
+    print(f"\nSFace parity: {n} faces, min cosine onnx-file (OpenCV) vs paddle {worst:.6f}")
+    assert worst >= MIN_SFACE_COSINE
+
+
 @pytest.fixture(scope="module")
 def templates(testdata, vision_config, vision_models, video_frame_jpeg):
-    from vision.embedding import template_to_bytes
     from vision.enroll import embed_face_image
 
     out = {}
     for name in VIDEOS:
         vec = embed_face_image(video_frame_jpeg(testdata / "videos" / name), vision_models, vision_config)
         assert vec is not None, name
-        out[name] = template_to_bytes(vec)
+        out[name] = vec.to_bytes()
     return out
 
 
@@ -116,7 +140,7 @@ def test_same_pipeline_verdicts(testdata, templates, vision_config, vision_model
     got = analyze_video(path, challenge, [templates[name]], paddle_config, paddle_models)
     assert got.verdict == ref.verdict, (ref.to_dict(), got.to_dict())
     assert got.reasons == ref.reasons
-    for key in ("spoof_live_score", "match_distance"):
+    for key in ("spoof_live_score", "match_distance", "match_score"):
         if key in ref.scores or key in got.scores:
             assert abs(ref.scores[key] - got.scores[key]) <= MAX_SCORE_DIFF, (key, ref.scores[key], got.scores[key])
     print(f"\n{name} {challenge}: onnx {ref.verdict} {ref.reasons} / paddle {got.verdict} {got.reasons}")

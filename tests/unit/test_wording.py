@@ -66,7 +66,7 @@ def _appended(rel: str, name: str) -> set[str]:
 
 def _flow_reasons() -> set[str]:
     source = (ROOT / "flows" / "verification.py").read_text(encoding="utf-8")
-    own = set(verification.REUSED_VIDEO.reasons)
+    own = set(verification.REUSED_VIDEO.reasons) | set(verification.NOT_AUTHORIZED.reasons)
     if '"repeated_failures"' in source:
         own.add("repeated_failures")
     return own

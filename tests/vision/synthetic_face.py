@@ -28,7 +28,7 @@ def face_points(eye_open_r: float = 1.0, eye_open_l: float = 1.0, mouth: float =
         p[i] = xyz
     p[1] = NOSE_TIP
     p[152] = CHIN
-    for (outer, t1, t2, inner, b2, b1), sign, openness in (
+    for (_outer, t1, t2, _inner, b2, b1), sign, openness in (
         ((33, 160, 158, 133, 153, 144), -1, eye_open_r),
         ((263, 387, 385, 362, 380, 373), +1, eye_open_l),
     ):

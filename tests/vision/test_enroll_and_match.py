@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from vision import VisionConfig, enroll_photo
-from vision.embedding import TEMPLATE_BYTES, distance, template_from
 from vision.enroll import embed_face_image, read_image
+from vision.match import fused_pair
+from vision.templates import FaceTemplate, parse_template
 
 
 def _colour_pairs(testdata):
@@ -33,7 +34,8 @@ def test_web_photos_enroll_unless_the_head_is_turned(enrolled, vision_config):
     frontal check must refuse (and must say why); every other one must enroll."""
     for key, res in enrolled.items():
         if res.ok:
-            assert len(res.template) == TEMPLATE_BYTES and res.quality["faces"] >= 1
+            t = parse_template(res.template)
+            assert t.dlib is not None and t.sface is not None and t.quality is not None and res.quality["faces"] >= 1
         else:
             assert res.reasons == ["not_frontal"], (key, res.reasons)
             q = res.quality
@@ -46,20 +48,26 @@ def test_same_people_match_and_different_people_do_not(testdata, vision_config, 
     assert all(v is not None for v in vec.values())
     same, diff = [], []
     for r in _colour_pairs(testdata):
-        d = distance(vec[r["left"]], vec[r["right"]])
+        d = fused_pair(vec[r["left"]], vec[r["right"]], vision_config)
         (same if r["same"] == "1" else diff).append(d)
     assert len(same) >= 6 and len(diff) >= 15
-    assert max(same) <= vision_config.match_threshold
-    assert min(diff) > vision_config.match_review_threshold
+    assert max(same) <= vision_config.match_pass_score
+    assert min(diff) > vision_config.match_review_score
 
 
 def test_template_bytes_round_trip(enrolled):
-    t = next(r for r in enrolled.values() if r.ok).template
-    arr = template_from(t)
-    assert arr.shape == (128,) and np.isfinite(arr).all()
-    assert template_from(arr.astype(np.float32)).tolist() == arr.tolist()
+    raw = next(r for r in enrolled.values() if r.ok).template
+    t = parse_template(raw)
+    assert t.dlib.shape == (128,) and t.sface.shape == (128,) and np.isfinite(t.sface).all()
+    assert abs(np.linalg.norm(t.sface) - 1.0) < 1e-5
+    assert parse_template(t.to_bytes()).to_bytes() == raw
+    legacy = parse_template(t.dlib.astype("<f4").tobytes())  # a 512-byte template from before SFace
+    assert legacy.sface is None and np.allclose(legacy.dlib, t.dlib)
+    for bad in (raw[:-4], raw + b"\0", b"LFT1\x01\x09" + bytes(512), bytes(100)):
+        with pytest.raises(ValueError):
+            parse_template(bad)
     with pytest.raises(ValueError):
-        template_from(t[:-4])
+        FaceTemplate().to_bytes()
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:

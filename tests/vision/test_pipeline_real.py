@@ -8,7 +8,6 @@ import json
 import pytest
 
 from vision import ACTIONS, analyze_video, enroll_photo
-from vision.embedding import template_to_bytes
 from vision.enroll import embed_face_image
 
 
@@ -26,7 +25,7 @@ def template_of(testdata, vision_config, vision_models, video_frame_jpeg):
             else:  # replay clips: the first frame is a phone screen; no quality gate
                 vec = embed_face_image(photo, vision_models, vision_config)
                 assert vec is not None, name
-                cache[name] = template_to_bytes(vec)
+                cache[name] = vec.to_bytes()
         return cache[name]
 
     return make
@@ -40,7 +39,7 @@ def test_live_video_passes_a_challenge_of_actions_it_shows(testdata, template_of
     v = run(testdata, "lp_d3.mp4", ["turn_left", "open_mouth"], template_of("lp_d3.mp4"), vision_config, vision_models)
     assert v.verdict == "pass", v.to_dict()
     assert v.reasons == [] and v.advice == []
-    assert v.scores["match_distance"] <= vision_config.match_threshold
+    assert v.scores["match_score"] <= vision_config.match_pass_score and v.scores["match_template"] == 0
     assert v.scores["spoof_live_score"] >= vision_config.spoof_review_below
     assert v.scores["parallax"] >= vision_config.min_parallax
     assert [e["action"] for e in v.scores["matched_actions"]] == ["turn_left", "open_mouth"]
@@ -48,7 +47,7 @@ def test_live_video_passes_a_challenge_of_actions_it_shows(testdata, template_of
     record = json.loads(json.dumps(v.to_dict()))
     assert record["has_best_frame"] and "best_frame_jpeg" not in record
     assert {"decode", "landmarks", "detect", "antispoof", "embedding", "total"} <= set(v.timings)
-    assert len(v.models) == 4
+    assert len(v.models) == 5
 
 
 def test_man_with_glasses_passes_blink_then_open_mouth(testdata, template_of, vision_config, vision_models):
@@ -77,7 +76,7 @@ def test_another_person_is_not_the_same_person(testdata, template_of, vision_con
     v = run(testdata, "lp_d3.mp4", ["turn_left"], template_of("lp_d12.mp4"), vision_config, vision_models)
     assert v.verdict == "fail"
     assert "not_same_person" in v.reasons
-    assert v.scores["match_distance"] > vision_config.match_review_threshold
+    assert v.scores["match_score"] > vision_config.match_review_score
 
 
 @pytest.mark.parametrize("name", ["mk_fake.mp4", "zc_fake.mp4"])

@@ -25,7 +25,7 @@ def _clip(tmp_path, frames, name="clip.mp4", size=(640, 480), **kw):
 
 
 def _face_found(video, vision_models, vision_config):
-    from vision.pipeline import gather_evidence, _Timer
+    from vision.pipeline import _Timer, gather_evidence
 
     ev = gather_evidence(video, vision_models, vision_config, _Timer(), need_embedding=False)
     return sum(m.face for m in ev.measures) / len(ev.measures)
@@ -137,3 +137,13 @@ def test_unreadable_path_is_a_rejection_not_a_crash(tmp_path, vision_config):
     with pytest.raises(VideoRejected):
         load_video(tmp_path / "missing.mp4", vision_config)
     assert not os.path.exists(tmp_path / "missing.mp4")
+
+
+def test_an_unknown_codec_tag_is_a_rejection_not_a_crash(testdata, vision_config, vision_models):
+    """An mp4 whose sample entry says "zq9x": FFmpeg opens it, PyAV gives no codec context (was AttributeError)."""
+    data = (testdata / "videos" / "lp_d3.mp4").read_bytes().replace(b"avc1", b"zq9x")
+    with pytest.raises(VideoRejected) as exc:
+        load_video(data, vision_config)
+    assert exc.value.detail == "unknown_codec"
+    verdict = analyze_video(data, challenge=["blink"], templates=[], config=vision_config, models=vision_models)
+    assert verdict.verdict == "fail" and verdict.reasons == ["video_unusable"]

@@ -39,12 +39,13 @@ def test_menu_push_then_every_menu_item_gives_a_sensible_reply(stack):
                 out = stack.call("POST", f"/_fake/users/{openid}/click", key=item["key"], name=item["name"])
                 assert out["status"] == "ok", item
                 assert expected[item["name"]] in out["reply"]["Content"], item["name"]
-            else:  # 资格认证: WeChat opens the OAuth link; it comes back to our page with a code for this user
+            else:  # 资格认证, 预约上门认证: WeChat opens the OAuth link; it comes back to our page with a code
                 out = stack.call("POST", f"/_fake/users/{openid}/view", url=item["url"], name=item["name"])
                 resp = requests.get(out["open_url"], allow_redirects=False, timeout=10)
                 assert resp.status_code == 302
                 location = resp.headers["Location"]
-                assert location.startswith(stack.services.settings.wechat.public_base_url + "/h5/certify?code=")
+                page = {"资格认证": "/h5/certify", "预约上门认证": "/h5/home-visit"}[item["name"]]
+                assert location.startswith(stack.services.settings.wechat.public_base_url + page + "?code=")
                 from urllib.parse import parse_qs, urlsplit
 
                 from wechat.oauth import OAuthCodeInvalid, exchange_code

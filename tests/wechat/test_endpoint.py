@@ -217,3 +217,35 @@ def test_slow_reply_answers_success_in_time_and_follows_as_customer_service(tmp_
             break
         time.sleep(0.1)
     assert [(r.channel, r.payload["text"], r.openid) for r in rows] == [("custom", "查好了", "oUser1")]
+
+
+# --- issue 11: downgrade and replay ------------------------------------------------------------
+
+
+def test_with_an_aes_key_a_plaintext_push_is_refused(tmp_path, redis_url, monkeypatch):
+    from app import create_app
+    from storage.db import upgrade
+
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, WECHAT_AES_KEY=OFFICIAL["aes_key"])
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    called = []
+    monkeypatch.setattr("bot.replies.respond", lambda *a: called.append(a))
+    resp = app.test_client().post("/wechat", query_string=_signed(), data=_text("查询"))
+    assert resp.status_code == 403 and called == []
+    app.extensions["lifecert"].db.engine.dispose()
+
+
+def test_a_captured_signature_does_not_sign_another_body(client, monkeypatch):
+    import bot.replies
+
+    seen = []
+    real = bot.replies.respond
+    monkeypatch.setattr(bot.replies, "respond", lambda s, m: seen.append(m.source) or real(s, m))
+    query = _signed(nonce="777")
+    assert client.post("/wechat", query_string=query, data=_text("帮助", msgid=1, openid="oVictim")).status_code == 200
+    forged = client.post("/wechat", query_string=query, data=_text("查询", msgid=2, openid="oVictim"))
+    assert forged.status_code == 403
+    assert seen == ["oVictim"]
+    # WeChat's own retry (same signature, same body) is still answered
+    assert client.post("/wechat", query_string=query, data=_text("帮助", msgid=1, openid="oVictim")).status_code == 200

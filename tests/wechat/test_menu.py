@@ -32,8 +32,10 @@ def test_limits_are_really_checked():
 def test_expected_items_and_certify_goes_through_oauth():
     body = menu.build_menu(load_settings({}).wechat)
     names = {top["name"]: [i["name"] for i in top["sub_button"]] for top in body["button"]}
-    assert names == {"在线服务": ["资格认证", "认证记录", "家属代认证"], "办事指南": ["认证指南", "常见问题", "联系我们"],
-                     "我的": ["绑定/解绑", "联系信息修改"]}
+    assert names == {"在线服务": ["资格认证", "认证记录", "家属代认证", "预约上门认证"],
+                     "办事指南": ["认证指南", "常见问题", "联系我们"], "我的": ["绑定/解绑", "联系信息修改"]}
+    visit = body["button"][0]["sub_button"][3]
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fh5%2Fhome-visit" in visit["url"]
     certify = body["button"][0]["sub_button"][0]
     assert certify["url"].startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=")
     assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fh5%2Fcertify" in certify["url"]

@@ -1,7 +1,7 @@
 """Paddle runtime for the detector and anti-spoof stages, through PaddleHub module folders.
 
 Imported only when ``VisionConfig.detector_runtime`` or ``antispoof_runtime`` is "paddle"
-(``vision.models.load_models``): the default (onnx) install never imports paddle.
+(``vision.loading.load_models``): the default (onnx) install never imports paddle.
 
 The rest of vision/ does not see which runtime ran: ``PaddleHubDetector.detect`` returns the
 same ``FaceBox`` list as ``UltraFaceDetector.detect``, and the anti-spoof modules plug into
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.detect import FaceBox
+from vision.registry import sha256_file
 
 BUILD_RECORD = "lifecert_build.json"
 #: Version of the module folder layout / module.py interface that this code loads. Bump it when
@@ -29,8 +30,6 @@ BUILD_FORMAT = 2
 
 
 def _sha256(path: Path) -> str:
-    from vision.models import sha256_file
-
     return sha256_file(path)
 
 
@@ -133,3 +132,13 @@ def minifasnet_runners(module_dirs: list[Path], cpu_threads: int = 1) -> list[tu
 
         runners.append((float(mod.crop_scale), run))
     return runners
+
+
+def sface_runner(module_dir: Path, cpu_threads: int = 1):
+    """aligned 112x112 RGB uint8 -> SFace's 128 raw values, on the PaddleHub module."""
+    mod = load_hub_module(module_dir, cpu_threads=cpu_threads)
+
+    def run(crop: np.ndarray) -> np.ndarray:
+        return np.asarray(mod.embed(images=[crop])[0], np.float64)
+
+    return run

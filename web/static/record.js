@@ -13,6 +13,8 @@
   var startBtn = document.getElementById("start");
   var preview = document.getElementById("preview");
   var stream = null;
+  var config = document.getElementById("lifecert-config");
+  var retireeId = Number(config.getAttribute("data-retiree-id"));
 
   function say(text) {
     prompt.textContent = text;
@@ -34,7 +36,8 @@
     });
   }
 
-  function showResult(headline, detail, ok) {
+  function showResult(headline, detail, ok, more) {
+    more = more || {};
     startBtn.style.display = "none";
     document.getElementById("stage").style.display = "none";  // the result is all there is to read now
     prompt.style.display = "none";
@@ -43,13 +46,17 @@
     var h = document.getElementById("headline");
     h.textContent = headline; h.className = "big " + (ok ? "ok" : "bad");
     document.getElementById("detail").textContent = detail;
+    document.getElementById("tip").textContent = more.tip || "";
+    // passed: nothing more to do; otherwise the ways on (再试一次 only where trying again can help)
+    document.getElementById("ways-on").style.display = ok ? "none" : "block";
+    box.querySelector(".retry").style.display = more.retry === false ? "none" : "block";
     box.style.display = "block";
-    say(headline);
+    say(more.spoken || [headline, detail, more.tip].filter(Boolean).join("。"));  // all of it, not the headline
   }
 
   function poll(attemptId, tries) {
     api("GET", "/api/attempts/" + attemptId).then(function (a) {
-      if (a.finished) { showResult(a.headline, a.detail, a.status === "passed"); }
+      if (a.finished) { showResult(a.headline, a.detail, a.status === "passed", a); }
       else if (tries > 120) { showResult("还在核验中", "结果会通过微信通知您", true); }
       else { prompt.textContent = a.headline; setTimeout(function () { poll(attemptId, tries + 1); }, 1000); }
     }).catch(function (e) { showResult("出了点问题", (e && e.message) || "请稍后再试", false); });
@@ -91,11 +98,15 @@
 
   navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: 640, height: 480 }, audio: false })
     .then(function (s) { stream = s; preview.srcObject = s; })
-    .catch(function () { say("打不开摄像头，请在微信里允许使用摄像头"); startBtn.disabled = true; });
+    .catch(function () {
+      // camera denied or missing: a page that says how to allow it in WeChat, and the offline ways
+      say("打不开摄像头，请在微信里允许使用摄像头"); startBtn.disabled = true;
+      window.location.href = config.getAttribute("data-camera-help");
+    });
 
   startBtn.addEventListener("click", function () {
     startBtn.disabled = true;
-    api("POST", "/api/challenges", { retiree_id: window.LIFECERT.retireeId })
+    api("POST", "/api/challenges", { retiree_id: retireeId })
       .then(function (c) { say("准备好了，跟着提示做"); setTimeout(function () { record(c); }, 1200); })
       .catch(function (e) { showResult("暂时不能认证", (e && e.message) || "请稍后再试", false); });
   });
