@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 
 from bootstrap import build_services
 from certification.cycle import HARBIN
+from flows.people import CONSENT_VERSION
 from storage.db import upgrade
 from storage.models import (
     Agency,
@@ -94,9 +95,9 @@ class Stack:
                 u = WeChatUser(oa_openid=openid, subscribed=True)
                 s.add(u)
                 s.flush()
-                s.add(Consent(wechat_user_id=u.id, text_version="2026-11-v1"))
+                s.add(Consent(wechat_user_id=u.id, text_version=CONSENT_VERSION))
                 s.add(Binding(wechat_user_id=u.id, retiree_id=r.id, kind=BindingKind.self_, created_via="test"))
-                added.append((r.id, u.id, openid, signer.dumps(u.id)))
+                added.append((r.id, u.id, openid, signer.dumps([u.id, u.session_version or 0])))  # web/login.py's token
         self.people += added
         return added
 

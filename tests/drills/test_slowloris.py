@@ -50,7 +50,7 @@ def _timed(fn) -> tuple[float, int | None]:
 
 
 def _wechat_push(base: str, token: str):
-    ts, nonce = str(int(time.time())), "slowloris"
+    ts, nonce = str(int(time.time())), f"slowloris{time.time_ns()}"  # a nonce is single use
     xml = (f"<xml><ToUserName>gh_test</ToUserName><FromUserName>o_probe</FromUserName><CreateTime>{ts}</CreateTime>"
            f"<MsgType>text</MsgType><Content>你好</Content><MsgId>{time.time_ns()}</MsgId></xml>")
     return requests.post(f"{base}/wechat", params={"signature": sign(token, ts, nonce), "timestamp": ts, "nonce": nonce},
@@ -62,7 +62,7 @@ def _drill(tmp_path, world, conf_text: str, rounds: int = 5) -> list[tuple[str, 
     settings = services.settings
     upgrade(settings.database_url)
     challenge = certify.start_challenge(services, world.self_user_id, world.retiree_id)
-    token = URLSafeTimedSerializer(settings.secret_key, salt="lifecert-mini-program").dumps(world.self_user_id)
+    token = URLSafeTimedSerializer(settings.secret_key, salt="lifecert-mini-program").dumps([world.self_user_id, 0])
     env = harness.product_env({"LIFECERT_INSTANCE_DIR": str(settings.instance_dir),
                                "LIFECERT_REDIS_URL": settings.redis_url})
     port = free_port()
