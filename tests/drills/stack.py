@@ -170,12 +170,16 @@ class Stack:
         self.redis = servers.start_redis(self.redis.workdir, port=self.redis.port)
 
     def restart_postgres(self, down_s: float = 2.0) -> None:
+        self._restart_pg(self.postgres, down_s)
+
+    @classmethod
+    def _restart_pg(cls, postgres, down_s: float = 0.0) -> None:
         pgbin = servers._pg_bin()
-        data = self.postgres.workdir / "data"
-        self._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+        data = postgres.workdir / "data"
+        cls._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
         time.sleep(down_s)
-        opts = (f"-p {self.postgres.port} -k {self.postgres.workdir} -c listen_addresses=127.0.0.1")
-        self._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(self.postgres.workdir / "server.log"), "-w",
+        opts = (f"-p {postgres.port} -k {postgres.workdir} -c listen_addresses=127.0.0.1")
+        cls._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(self.postgres.workdir / "server.log"), "-w",
                   "-o", opts, "start"])
 
     @staticmethod
@@ -197,6 +201,9 @@ def build(tmp: Path, shared_dir: Path, template: bytes, video_path: str, workers
     from fakewechat.server import FakeWeChat, config_from_settings
 
     postgres = servers.start_postgres()
+    # restarted at once without the test cluster's fsync=off / synchronous_commit=off: the PostgreSQL
+    # drill needs durable settings (an immediate stop must not lose acknowledged commits)
+    Stack._restart_pg(postgres)
     redis = servers.start_redis(tmp / "redis")
     s3 = servers.start_seaweedfs(tmp / "s3")
     app_port = servers.free_port()
