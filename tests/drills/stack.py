@@ -179,7 +179,7 @@ class Stack:
         cls._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
         time.sleep(down_s)
         opts = (f"-p {postgres.port} -k {postgres.workdir} -c listen_addresses=127.0.0.1")
-        cls._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(self.postgres.workdir / "server.log"), "-w",
+        cls._pg([str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(postgres.workdir / "server.log"), "-w",
                   "-o", opts, "start"])
 
     @staticmethod
