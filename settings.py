@@ -54,6 +54,11 @@ class Settings:
     wechat: WeChatSettings
     log_level: str = "INFO"
     video_retention_days: int = 30  # raw certification videos; those under review are kept apart
+    # Recovery of attempts a dead worker or a Redis restart left behind (jobs/cron.py, recover-attempts):
+    # how often it runs, and how old a queued attempt without a live job must be to be queued again
+    # (a running one: twice that). Shortened only by the drills (tests/drills).
+    recovery_interval_s: int = 60
+    recovery_after_s: int = 300
     # LIFECERT_VISION_<FIELD> overrides of vision.config.VisionConfig (thresholds, limits), validated here.
     vision_overrides: dict = dataclasses.field(default_factory=dict)
     # The outbox's clock (flows/outbox.py): how long a handed-out message row is left alone, how long a
@@ -241,6 +246,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             if given == dev_value:
                 problems.append(f"{PREFIX}{name} is the published development value; set a secret of your own")
 
+    recovery = {}
+    for name, default in (("RECOVERY_INTERVAL_S", "60"), ("RECOVERY_AFTER_S", "300")):
+        raw = get(name, default) or default
+        if not raw.isdigit() or not 1 <= int(raw) <= 86400:
+            problems.append(f"{PREFIX}{name} must be a whole number of seconds (1–86400), got {raw!r}")
+            raw = default
+        recovery[name.lower()] = int(raw)
+
     if problems:
         raise ConfigError("lifecert cannot start:\n  - " + "\n  - ".join(problems))
 
@@ -269,6 +282,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbox_lease_s=outbox_timing["lease"],
         outbox_confirm_s=outbox_timing["confirm"],
         outbox_sweep_s=outbox_timing["sweep"],
+        **recovery,
     )
 
 

@@ -438,7 +438,8 @@ MAX_RUNS = 3  # verification jobs started for one attempt before it is given up 
 
 
 def recover_stuck_attempts(services, now: dt.datetime | None = None,
-                           older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[str]:
+                           older_than: dt.timedelta = dt.timedelta(minutes=5),
+                           started_older_than: dt.timedelta = dt.timedelta(minutes=10)) -> list[str]:
     """Re-queue attempts the queue has lost (Redis restarted) or whose worker died; give up on poison.
 
     An attempt counts as stuck when it has been queued or running for longer than
@@ -468,7 +469,7 @@ def recover_stuck_attempts(services, now: dt.datetime | None = None,
             continue
         if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
             continue
-        if status == JobStatus.STARTED and now - since < dt.timedelta(minutes=10):
+        if status == JobStatus.STARTED and now - since < started_older_than:
             continue
         if (row.runs or 0) >= MAX_RUNS:
             give_up(services, row.id, now)

@@ -13,7 +13,8 @@ from jobs.messaging import sweep_outbox
 from settings import load_settings
 from storage.queues import DEFAULT, MESSAGES
 
-cron.register(recover_attempts, DEFAULT, interval=60, job_timeout=120, name="recover-attempts")
+cron.register(recover_attempts, DEFAULT, interval=load_settings().recovery_interval_s, job_timeout=120,
+              name="recover-attempts")
 cron.register(apply_video_retention, DEFAULT, cron="30 3 * * *", job_timeout=3600, name="video-retention")
 cron.register(run_cycle, DEFAULT, cron="30 1 * * *", job_timeout=3600, name="lifecert-daily-cycle")
 cron.register(tick, DEFAULT, interval=60, job_timeout=50, name="lifecert-campaign-watchdog")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flows.certify import recover_stuck_attempts
@@ -14,7 +15,9 @@ log = logging.getLogger("lifecert.jobs.maintenance")
 
 def recover_attempts() -> list[str]:
     """Re-queue certification attempts a dead worker or a Redis restart left behind."""
-    return recover_stuck_attempts(get_services())
+    services = get_services()
+    after = dt.timedelta(seconds=services.settings.recovery_after_s)
+    return recover_stuck_attempts(services, older_than=after, started_older_than=2 * after)
 
 
 def apply_video_retention() -> int:

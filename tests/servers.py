@@ -77,18 +77,18 @@ class Server:
                 self.proc.wait()
 
 
-def start_redis(workdir: Path, port: int | None = None) -> Server:
-    """A redis-server that keeps nothing on disk; restartable on the same port."""
+def start_redis(workdir: Path, port: int | None = None, bind: str = "127.0.0.1") -> Server:
+    """A redis-server that keeps nothing on disk; restartable on the same port (``bind``: its address)."""
     exe = shutil.which("redis-server") or "/usr/bin/redis-server"
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        [exe, "--port", str(port), "--bind", bind, "--protected-mode", "no", "--save", "", "--appendonly", "no",
          "--dir", str(workdir), "--daemonize", "no", "--logfile", str(workdir / "redis.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     wait_for_port(port, proc=proc)
-    return Server("redis", port, f"redis://127.0.0.1:{port}/0", proc, workdir)
+    return Server("redis", port, f"redis://{bind}:{port}/0", proc, workdir)
 
 
 def _pg_bin() -> Path:
@@ -98,7 +98,7 @@ def _pg_bin() -> Path:
     return Path(found[-1]).parent
 
 
-def start_postgres() -> Server:
+def start_postgres(listen: str = "127.0.0.1") -> Server:
     """initdb into a fresh /tmp folder and start a throwaway cluster (fsync off) as the postgres user.
 
     The folder sits directly under /tmp because the postgres user must be able to
@@ -121,7 +121,10 @@ def start_postgres() -> Server:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     run([str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
-    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if listen != "127.0.0.1":  # other (namespaced) hosts connect over the network
+        with open(data / "pg_hba.conf", "a") as hba:
+            hba.write("host all all 0.0.0.0/0 trust\n")
+    opts = f"-p {port} -k {workdir} -c listen_addresses={listen} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     run([str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(workdir / "server.log"), "-w", "-o", opts, "start"])
     wait_for_port(port)
     server = Server("postgres", port, f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", None, workdir)
@@ -156,7 +159,7 @@ S3_ACCESS_KEY = "minioadmin"
 S3_SECRET_KEY = "minioadmin123"
 
 
-def start_seaweedfs(workdir: Path) -> Server:
+def start_seaweedfs(workdir: Path, ip: str = "127.0.0.1", bind: str | None = None) -> Server:
     """``weed mini``: a real S3 server (SigV4, presign expiry, POST policy) on loopback."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "data").mkdir(exist_ok=True)
@@ -169,7 +172,7 @@ def start_seaweedfs(workdir: Path) -> Server:
     ports = [free_port(low=12000) for _ in range(5)]
     s3, master, volume, filer, admin = ports
     cmd = [
-        weed_binary(), "mini", f"-dir={workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        weed_binary(), "mini", f"-dir={workdir / 'data'}", f"-ip={ip}", f"-ip.bind={bind or ip}",
         f"-s3.port={s3}", f"-s3.config={config}", "-master.telemetry=false", "-admin.ui=false",
         "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-admin.port={admin}",
@@ -177,6 +180,6 @@ def start_seaweedfs(workdir: Path) -> Server:
     log = open(workdir / "weed.log", "wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     wait_for_port(s3, timeout=30, proc=proc)
-    server = Server("seaweedfs", s3, f"127.0.0.1:{s3}", proc, workdir)
+    server = Server("seaweedfs", s3, f"{ip}:{s3}", proc, workdir)
     server.extra.update(access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY)
     return server

@@ -1,0 +1,158 @@
+"""Benchmark: certifications per minute with 1 and 2 worker processes, and upload → message latency.
+
+    python bench/ops_bench.py [--burst 12] [--rate 1.0] [--seconds 40]
+
+Runs the production-shaped stack of the drills (tests/drills/stack.py): PostgreSQL,
+Redis, SeaweedFS S3, the fake WeChat, and under supervisord gunicorn, rq workers, the
+scheduler and rq cron; real face videos (5-second clips of
+``../shared/testdata/videos/lp_d3.mp4`` as in bench/flow_bench.py, unique per upload) through the HTTP API and the real models.
+
+1. Throughput: ``--burst`` certifications queued while the workers are suspended, then released, with 1 worker process and
+   then with 2; certifications per minute from the first submit to the last verdict,
+   and the scaling efficiency (rate with 2 / (2 × rate with 1)).
+2. Latency at a steady arrival rate: one certification every 1/``--rate`` s for
+   ``--seconds``, 2 workers; each from the upload's 201 to the template message's
+   arrival at the fake WeChat; p50 / p99 / max. Target p99 ≤ 5 s at 1 per second.
+
+Printed figures, not a test. The machine is shared: the load average is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("LIFECERT_SHARED_DIR", REPO.parent / "shared"))
+VIDEO = "testdata/videos/lp_d3.mp4"
+
+
+def enrolled_template() -> bytes:
+    import av
+
+    import vision
+
+    with av.open(str(SHARED / VIDEO)) as container:
+        frame = next(f for i, f in enumerate(container.decode(video=0)) if i == 30)
+    buf = io.BytesIO()
+    frame.to_image().save(buf, "JPEG", quality=92)
+    config = vision.VisionConfig(models_dir=SHARED / "models").with_overrides(
+        enroll_min_long_side=512, enroll_min_short_side=512)
+    result = vision.enroll_photo(buf.getvalue(), config=config, models=vision.load_models(config))
+    assert result.ok, result.reasons
+    return result.template
+
+
+def burst(stack, n: int) -> float:
+    """Certifications per minute for ``n`` queued together: the workers are suspended (rq suspend)
+    while the phones upload and submit, then resumed, and the clock runs to the last verdict."""
+    from rq.suspension import resume, suspend
+
+    people = stack.add_people(n)
+    suspend(stack.services.redis)
+    ids = [stack.certify(p) for p in people]
+    time.sleep(2)  # every worker has seen the suspension and sits idle
+    start = time.monotonic()
+    resume(stack.services.redis)
+    stack.wait_finished(ids, timeout=900)
+    took = time.monotonic() - start
+    statuses = stack.attempt_statuses(ids)
+    passed = sum(1 for s in statuses.values() if s == "passed")
+    print(f"  {n} certifications ({passed} passed) in {took:.1f} s", flush=True)
+    return n / took * 60
+
+
+def steady(stack, rate: float, seconds: float) -> list[float]:
+    """Upload → template message latency at ``rate`` certifications per second."""
+    n = max(1, int(rate * seconds))
+    people = stack.add_people(n)
+    uploaded: dict[str, float] = {}
+    threads = []
+
+    def phone(p):
+        up = stack.upload(p)
+        uploaded[p[2]] = time.time()
+        stack.submit(p, up.json()["attempt_id"])
+
+    t0 = time.monotonic()
+    for i, p in enumerate(people):
+        delay = t0 + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        t = threading.Thread(target=phone, args=(p,))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    deadline = time.monotonic() + 300
+    openids = {p[2] for p in people}
+    while True:
+        with stack.fake.state.lock:
+            first = {}
+            for rec in stack.fake.state.templates:
+                if rec["touser"] in openids:
+                    first.setdefault(rec["touser"], rec["at"])
+        if len(first) == n or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return sorted(first[o] - uploaded[o] for o in first)
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--full-video", action="store_true", help="the whole 12 s recording instead of 5 s clips")
+    args = parser.parse_args()
+
+    from tests.drills import stack as drill_stack
+
+    template = enrolled_template()
+    tmp = Path(tempfile.mkdtemp(prefix="lifecert-ops-bench-"))
+    stack = drill_stack.build(tmp, SHARED, template, VIDEO, workers=2)
+    if not args.full_video:  # the 5-second clips of bench/flow_bench.py, unique per upload
+        from bench.flow_bench import five_second_clip
+
+        # encoded before the clock starts, so the phones' side costs no worker CPU during the runs
+        total = 2 + 2 * args.burst + max(1, int(args.rate * args.seconds))
+        clips = iter([five_second_clip(SHARED / VIDEO, i) for i in range(total)])
+        stack.make_video = lambda: next(clips)
+    try:
+        print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+        warm = stack.add_people(2)
+        stack.wait_finished([stack.certify(p) for p in warm], timeout=300)  # both workers load the models
+        print("throughput, 1 worker process:", flush=True)
+        stack.supervisor.ctl("stop", "worker:worker-1")
+        one = burst(stack, args.burst)
+        print("throughput, 2 worker processes:", flush=True)
+        stack.supervisor.ctl("start", "worker:worker-1")
+        stack.supervisor.wait_running()
+        two = burst(stack, args.burst)
+        print(f"certifications per minute: 1 worker {one:.1f}, 2 workers {two:.1f}; "
+              f"scaling efficiency {two / (2 * one) * 100:.0f} % (target ≥ 90 %)", flush=True)
+        lat = steady(stack, args.rate, args.seconds)
+        n = max(1, int(args.rate * args.seconds))
+        print(f"steady {args.rate}/s for {args.seconds:.0f} s, 2 workers: {len(lat)}/{n} messages; "
+              f"upload → template message p50 {statistics.median(lat):.2f} s, p99 {pct(lat, 0.99):.2f} s, "
+              f"max {lat[-1]:.2f} s (target p99 ≤ 5 s)", flush=True)
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    finally:
+        drill_stack.tear_down(stack)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
