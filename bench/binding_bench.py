@@ -50,10 +50,10 @@ from vision import (  # noqa: E402
     load_models,
 )
 from vision.binding import check_windows  # noqa: E402
-from vision.embedding import template_to_bytes  # noqa: E402
-from vision.enroll import embed_face_image, find_face, read_image  # noqa: E402
+from vision.enroll import embed_face_image, find_face, photo_template, read_image  # noqa: E402
 from vision.pipeline import analyze_evidence_only  # noqa: E402
 from vision.simulator import LATE_S, load_source, photo_clip, simulate  # noqa: E402
+from vision.templates import template_to_bytes  # noqa: E402
 from vision.timeline import plan_timeline  # noqa: E402
 
 #: What the server plans for each spoken prompt (flows.certify.SPEECH_S: the espeak-ng
@@ -174,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{img_path.name}: no face found, skipped", flush=True)
                 continue
             b = boxes[0]
-            vec = models.embedder.embed(rgb2, b)
-            tmpl = template_to_bytes(vec)
+            tmpl = photo_template(rgb2, b, models).to_bytes()
             order = [str(a) for a in rng.permutation(["blink", "turn_left", "turn_right", "open_mouth", "nod"])[:2]]
             tl = plan_timeline(order, rng)
             meta = {"source": img_path.name, "actions": order}

@@ -40,7 +40,7 @@ class Hosts:
         subprocess.run([*d, "ip", "link", "add", "br0", "type", "bridge"], check=True)
         subprocess.run([*d, "ip", "addr", "add", f"{DATA_IP}/24", "dev", "br0"], check=True)
         subprocess.run([*d, "ip", "link", "set", "br0", "up"], check=True)
-        for i, host in enumerate(self.hosts):
+        for host in self.hosts:
             ip("netns", "add", host)
             h = netns_exec(host)
             outer, inner = f"{host[-2:]}{os.getpid() % 10000}b", f"{host[-2:]}{os.getpid() % 10000}a"

@@ -102,17 +102,33 @@ class Stack:
         return added
 
     # --- a phone -------------------------------------------------------------------------------------
-    def upload(self, person, timeout: float = 30) -> requests.Response:
+    def challenge(self, person, timeout: float = 30) -> dict:
+        """A challenge for ``person``, set to what the drills' clip shows.
+
+        The clip shows one order of actions and was not recorded against a light sequence, so the
+        challenge keeps the order-only check (its timeline is cleared, as in tests/flows): the drills
+        are about processes dying, not about liveness (tests/flows/test_bound_challenge.py is).
+        """
         retiree_id, _, _, token = person
-        auth = {"Authorization": f"Bearer {token}"}
-        ch = requests.post(f"{self.app_url}/api/challenges", json={"retiree_id": retiree_id}, headers=auth, timeout=timeout)
+        ch = requests.post(f"{self.app_url}/api/challenges", json={"retiree_id": retiree_id},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
         assert ch.status_code == 201, ch.text
         body = ch.json()
-        with self.services.db.session() as s:  # the recording shows one order; a real user follows the prompts
-            s.execute(update(Challenge).where(Challenge.id == body["challenge_id"]).values(actions=SHOWN_ACTIONS))
-        video = self.make_video() if self.make_video else unique_video(self.video)
-        return requests.put(self.app_url + body["upload_url"], data=video,
-                            headers={**auth, "Content-Type": "video/mp4"}, timeout=timeout)
+        with self.services.db.session() as s:
+            s.execute(update(Challenge).where(Challenge.id == body["challenge_id"])
+                      .values(actions=SHOWN_ACTIONS, timeline=None))
+        return body
+
+    def put_video(self, person, challenge: dict, video: bytes, timeout: float = 30) -> requests.Response:
+        return requests.put(self.app_url + challenge["upload_url"], data=video,
+                            headers={"Authorization": f"Bearer {person[3]}", "Content-Type": "video/mp4"},
+                            timeout=timeout)
+
+    def new_video(self) -> bytes:
+        return self.make_video() if self.make_video else unique_video(self.video)
+
+    def upload(self, person, timeout: float = 30) -> requests.Response:
+        return self.put_video(person, self.challenge(person, timeout), self.new_video(), timeout)
 
     def submit(self, person, attempt_id: str) -> requests.Response:
         return requests.post(f"{self.app_url}/api/attempts/{attempt_id}/submit",

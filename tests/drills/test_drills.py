@@ -136,9 +136,11 @@ def test_gunicorn_master_killed_while_phones_upload(stack):
     errors: list[str] = []
 
     def phone(p):
-        for _ in range(60):  # a phone retries a failed upload
+        challenge, video = None, stack.new_video()
+        for _ in range(60):  # a phone retries a failed upload: the same recording to the same address
             try:
-                up = stack.upload(p, timeout=10)
+                challenge = challenge or stack.challenge(p, timeout=10)
+                up = stack.put_video(p, challenge, video, timeout=10)
                 if up.status_code == 201:
                     ids.append(up.json()["attempt_id"])
                     assert stack.submit(p, up.json()["attempt_id"]).status_code == 202

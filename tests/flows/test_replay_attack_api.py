@@ -28,8 +28,8 @@ def source(stack, shared_dir):  # noqa: F811
 
 
 def template_of(stack, src) -> bytes:  # noqa: F811
-    from vision.embedding import template_to_bytes
     from vision.enroll import embed_face_image
+    from vision.templates import template_to_bytes
 
     vec = embed_face_image(src.frames[src.rest[len(src.rest) // 2]], stack.services.vision_models,
                            stack.services.vision_config)

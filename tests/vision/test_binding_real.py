@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from vision import analyze_video, attacks
-from vision.embedding import template_to_bytes
-from vision.enroll import embed_face_image, find_face, read_image
+from vision.enroll import embed_face_image, find_face, photo_template, read_image
 from vision.fingerprint import Fingerprint, compare, is_replay
 from vision.pipeline import ADVICE
 from vision.simulator import LATE_S, load_source, photo_clip, simulate
+from vision.templates import template_to_bytes
 from vision.timeline import plan_timeline
 
 #: lp_d3 shows a clear left turn and a wide-open mouth; its blinks are shallow (closed-eye
@@ -106,7 +106,7 @@ def test_photo_of_the_person_never_passes(testdata, vision_config, vision_models
     rgb = read_image((testdata / "spoof_images" / "jo_real_1.jpg").read_bytes(), vision_config.enroll_max_side)
     rgb, boxes = find_face(rgb, vision_models, vision_config, pad_tight=True)
     b = boxes[0]
-    template = template_to_bytes(vision_models.embedder.embed(rgb, b))
+    template = photo_template(rgb, b, vision_models).to_bytes()
     tl = plan_timeline(["turn_left", "blink"], np.random.default_rng(9))
     kw = {"printed": {"gain": 0.12}, "screen": {"gain": 0.03, "whole_frame": True},
           "injected_still": {"gain": 0.0, "wobble_px": 0.0}}[kind]
