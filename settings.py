@@ -56,7 +56,7 @@ class Settings:
     video_retention_days: int = 30  # raw certification videos; those under review are kept apart
     # Recovery of attempts a dead worker or a Redis restart left behind (jobs/cron.py, recover-attempts):
     # how often it runs, and how old a queued attempt without a live job must be to be queued again
-    # (a running one: twice that). Shortened only by the drills (tests/drills).
+    # (a running one: twice that). Shortened only by the drills (tests/e2e/drills).
     recovery_interval_s: int = 60
     recovery_after_s: int = 300
     # LIFECERT_VISION_<FIELD> overrides of vision.config.VisionConfig (thresholds, limits), validated here.

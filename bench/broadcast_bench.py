@@ -47,7 +47,7 @@ def _settings(workdir: Path, redis_url: str, database_url: str | None):
 def _install_fake_wechat():
     """flows.outbox's test stand-in, plus a fake WeChat that counts deliveries per openid."""
     import flows.outbox
-    from tests.console import fake_sender
+    from tests.integration.console import fake_sender
 
     record = fake_sender.enqueue_template
 

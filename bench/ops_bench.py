@@ -2,7 +2,7 @@
 
     python bench/ops_bench.py [--burst 12] [--rate 1.0] [--seconds 40]
 
-Runs the production-shaped stack of the drills (tests/drills/stack.py): PostgreSQL,
+Runs the production-shaped stack of the drills (tests/e2e/drills/stack.py): PostgreSQL,
 Redis, SeaweedFS S3, the fake WeChat, and under supervisord gunicorn, rq workers, the
 scheduler and rq cron; real face videos (5-second clips of
 ``../shared/testdata/videos/lp_d3.mp4`` as in bench/flow_bench.py, unique per upload) through the HTTP API and the real models.
@@ -118,7 +118,7 @@ def main() -> int:
     parser.add_argument("--full-video", action="store_true", help="the whole 12 s recording instead of 5 s clips")
     args = parser.parse_args()
 
-    from tests.drills import stack as drill_stack
+    from tests.e2e.drills import stack as drill_stack
 
     template = enrolled_template()
     tmp = Path(tempfile.mkdtemp(prefix="lifecert-ops-bench-"))

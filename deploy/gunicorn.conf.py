@@ -7,12 +7,12 @@ deploy/supervisord.conf runs it this way. Two choices matter for operations:
   phone on a bad line, or an attacker who declares 1 MiB and sends 100 KiB, holds an
   nginx connection (cheap, event-driven) and never a gunicorn worker. A worker only
   ever sees a whole request at loopback speed. The slowloris drill
-  (tests/drills/test_slowloris.py) checks this with real nginx and gunicorn.
+  (tests/e2e/drills/test_slowloris.py) checks this with real nginx and gunicorn.
 * **workers die with their master.** Each worker asks the kernel for SIGKILL when its
   parent dies (``PR_SET_PDEATHSIG``). Without it a ``kill -9`` of the master leaves
   the workers holding the listening socket (a sync worker only notices a new parent
   between requests, and a busy one not at all), and the restarted master cannot bind
-  the port (tests/drills/test_supervision.py).
+  the port (tests/e2e/drills/test_supervision.py).
 """
 
 from __future__ import annotations

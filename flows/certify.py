@@ -69,7 +69,7 @@ REVEAL_EARLY_S = 0.5
 UPLOAD_EARLY_S = 1.0
 UPLOAD_LATE_S = 45.0
 #: Seconds each spoken prompt lasts: the pre-rendered espeak-ng audio
-#: (scripts/make_prompt_audio.py) plus a margin; tests/flows/test_prompt_audio.py checks
+#: (scripts/make_prompt_audio.py) plus a margin; tests/integration/flows/test_prompt_audio.py checks
 #: the rendered files fit. The window for the movement starts after the words end.
 SPEECH_S: dict[str, float] = {"blink": 2.3, "turn_left": 4.8, "turn_right": 4.8, "open_mouth": 2.3, "nod": 2.6}
 CHUNK_PREFIX = "chunks/"

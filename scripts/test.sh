@@ -36,10 +36,10 @@ fi
 export LIFECERT_AXE_JS="${LIFECERT_AXE_JS:-$AXE_DIR/node_modules/axe-core/axe.min.js}"
 
 # With arguments: one pytest run with them, in the paddle environment when they name
-# tests/paddle, else in the default one.
+# tests/integration/paddle, else in the default one.
 if [ $# -gt 0 ]; then
     case "$1" in
-        tests/paddle*) venv=$(./scripts/bootstrap.sh --paddle); export LIFECERT_REQUIRE_PADDLE=1 ;;
+        tests/integration/paddle*) venv=$(./scripts/bootstrap.sh --paddle); export LIFECERT_REQUIRE_PADDLE=1 ;;
         *) venv=$(./scripts/bootstrap.sh) ;;
     esac
     export PATH="$venv/bin:$PATH"
@@ -56,9 +56,9 @@ echo "test.sh: ruff check" >&2
 "$venv/bin/ruff" check . || rc=$?
 echo "test.sh: mypy" >&2
 "$venv/bin/mypy" || rc=$?
-PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest --ignore=tests/paddle || rc=$?
+PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest --ignore=tests/integration/paddle || rc=$?
 if [ "${LIFECERT_SKIP_PADDLE:-0}" != 1 ]; then
     pvenv=$(./scripts/bootstrap.sh --paddle)
-    PATH="$pvenv/bin:$PATH" LIFECERT_REQUIRE_PADDLE=1 "$pvenv/bin/python" -m pytest tests/paddle || rc=$?
+    PATH="$pvenv/bin:$PATH" LIFECERT_REQUIRE_PADDLE=1 "$pvenv/bin/python" -m pytest tests/integration/paddle || rc=$?
 fi
 exit $rc

@@ -15,6 +15,15 @@ from tests import servers
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("LIFECERT_SHARED_DIR", REPO.parent / "shared"))
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each test carries its tier's marker (``-m "not e2e"``), taken from its folder."""
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(REPO / "tests").parts
+        if parts and parts[0] in TIERS:
+            item.add_marker(parts[0])
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,17 @@ from bootstrap import build_services
 from storage.db import upgrade
 from storage.queues import InMemoryJobQueue
 from tests.conftest import make_settings
-from tests.flows.conftest import World, world  # noqa: F401 - the same people, over these fakes
+from tests.integration.flows.conftest import World, world  # noqa: F401 - the same people, over these fakes
+
+SERVERS = {"redis_server", "redis_url", "postgres_server", "postgres_url", "s3_server", "shared_dir"}
+
+
+@pytest.fixture(autouse=True)
+def _no_servers(request):
+    """A test that needs a server or the real models belongs in tests/integration."""
+    wanted = SERVERS & set(request.fixturenames)
+    if wanted:
+        pytest.fail(f"a unit test may not use {sorted(wanted)}; move it to tests/integration")
 
 
 @pytest.fixture

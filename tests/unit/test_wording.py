@@ -54,6 +54,13 @@ def _string_lists_returned(rel: str, function: str) -> set[str]:
             for e in n.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
 
 
+def _strings_returned(rel: str, function: str) -> set[str]:
+    """Strings in ``return "…"`` statements inside ``function`` of ``rel``."""
+    fn = next(n for n in ast.walk(_tree(rel)) if isinstance(n, ast.FunctionDef) and n.name == function)
+    return {n.value.value for n in ast.walk(fn) if isinstance(n, ast.Return)
+            and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+
+
 def _appended(rel: str, name: str) -> set[str]:
     """Strings passed to ``<name>.append("…")`` in ``rel``."""
     return {n.args[0].value for n in ast.walk(_tree(rel))
@@ -101,6 +108,7 @@ def _flow_error_codes() -> set[str]:
     codes |= {f"challenge_{s.value}" for s in ChallengeState if s is not ChallengeState.open}
     codes |= set(people._REASON_TO_CODE.values())  # flows.people: binding decisions
     codes |= {p.value for p in IdNumberProblem}  # flows.people.link_self: FlowError(str(exc.code))
+    codes |= _strings_returned("flows/certify.py", "stream_problem")  # FlowError(problem)
     return codes
 
 

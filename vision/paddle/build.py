@@ -59,7 +59,7 @@ MODULES: dict[str, tuple[str, int, str, float | None, tuple[int, ...]]] = {
 
 #: sha256 of the converted files, as produced by the tool versions in EXPECTED_TOOLS (byte-identical
 #: across rebuilds: ``--check-deterministic``). A build with those tools that produces other bytes
-#: is recorded as ``reproduced: false`` (tests/paddle fails on it); with other tool versions the
+#: is recorded as ``reproduced: false`` (tests/integration/paddle fails on it); with other tool versions the
 #: pin is the source sha256 plus the numeric check only.
 EXPECTED_TOOLS = {"paddlepaddle": "3.3.1", "paddlehub": "2.4.0", "x2paddle": "1.6.0"}
 EXPECTED_OUTPUT: dict[str, dict[str, str]] = {
