@@ -25,6 +25,7 @@ from storage.models import (
     Retiree,
     WeChatUser,
 )
+from tests.recording import ran_timeline
 
 TODAY = dt.date(2026, 11, 22)
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200
@@ -48,6 +49,7 @@ def _link(world, user_id, retiree_id):
 
 def _record(world, user_id, retiree_id, verdict=PASS) -> str:
     challenge = certify.start_challenge(world.services, user_id, retiree_id)
+    ran_timeline(world.services, challenge.id)
     attempt = certify.receive_upload(world.services, challenge.id, user_id, io.BytesIO(VIDEO), "video/mp4")
     certify.submit(world.services, attempt.id, user_id)
     return verification.record_verdict(world.services, attempt.id, verdict, now=dt.datetime.now(dt.timezone.utc))
@@ -154,6 +156,7 @@ def test_a_revoked_family_member_can_no_longer_act(world, monkeypatch, when):
             people.revoke_binding(s, bid, s.get(WeChatUser, world.self_user_id))
 
     challenge = certify.start_challenge(world.services, son, world.retiree_id)
+    ran_timeline(world.services, challenge.id)
     if when == "upload":
         revoke()
         with pytest.raises(FlowError) as exc:
@@ -230,6 +233,8 @@ def test_challenges_fetched_side_by_side_do_not_beat_the_daily_limit(world, monk
     policy = AttemptPolicy()
     uid = world.self_user_id
     challenges = [certify.start_challenge(world.services, uid, world.retiree_id) for _ in range(3)]
+    for c in challenges:
+        ran_timeline(world.services, c.id)
     attempts = [certify.receive_upload(world.services, c.id, uid, io.BytesIO(VIDEO + bytes([i])), "video/mp4")
                 for i, c in enumerate(challenges)]
     certify.submit(world.services, attempts[0].id, uid, policy=policy)

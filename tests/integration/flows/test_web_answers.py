@@ -12,6 +12,7 @@ from flows import certify
 from storage.models import Attempt
 from tests import servers
 from tests.integration.flows.test_certify import tiny_mp4  # noqa: F401 - fixture
+from tests.recording import ran_timeline
 
 
 def _login(client, user_id: int) -> None:
@@ -51,6 +52,7 @@ class _GatedStream(io.RawIOBase):
 
 def test_two_simultaneous_uploads_to_one_challenge_are_one_201_and_one_409(app, world, tiny_mp4):  # noqa: F811
     challenge = certify.start_challenge(world.services, world.self_user_id, world.retiree_id)
+    ran_timeline(world.services, challenge.id)
     gate = threading.Barrier(2)
     answers = []
 
