@@ -23,7 +23,7 @@ def stacked_bars(categories: list[str], series: list[tuple[str, str, list[int]]]
     height = top + len(categories) * (bar_height + gap) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
              f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-size:16px">']
-    x = label_w
+    x: float = label_w
     for key, label, _values in series:  # legend
         parts.append(f'<rect x="{x}" y="6" width="16" height="16" fill="{PALETTE.get(key, "#888")}"/>'
                      f'<text x="{x + 22}" y="20">{escape(label)}</text>')

@@ -26,6 +26,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, insert, literal, select, update
@@ -33,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows import clock as local_clock
-from flows import notify
+from flows import get_row, notify
 from flows.cycles import policy_of
 from flows.standing import DUE, OVERDUE, birthday_filter, bounds_for, code_column, latest_certification, scoped
 from storage import audit, queues
@@ -126,7 +127,10 @@ def plan(session: Session, agency: Agency, name: str, segment: dict, today: dt.d
         session.flush()
     except IntegrityError:  # another process planned the same automatic campaign first
         session.rollback()
-        return session.scalar(select(Campaign).where(Campaign.auto_key == auto_key))
+        winner = session.scalar(select(Campaign).where(Campaign.auto_key == auto_key))
+        if winner is None:
+            raise
+        return winner
     source = segment_select(agency, segment, today).subquery()
     no_wechat = source.c.openid.is_(None)
     session.execute(insert(CampaignRecipient).from_select(
@@ -134,7 +138,7 @@ def plan(session: Session, agency: Agency, name: str, segment: dict, today: dt.d
         select(literal(campaign.id), source.c.retiree_id, source.c.openid,
                case((no_wechat, literal("skipped")), else_=literal("pending")),
                case((no_wechat, literal("no_wechat")), else_=None))))
-    campaign.total = session.scalar(select(func.count()).where(CampaignRecipient.campaign_id == campaign.id))
+    campaign.total = session.scalar(select(func.count()).where(CampaignRecipient.campaign_id == campaign.id)) or 0
     audit.record(session, "system" if admin_id is None else "admin", "campaign.plan", actor_id=admin_id,
                  target_kind="campaign", target_id=campaign.id, segment=segment["kind"], total=campaign.total)
     log.info("campaign planned", extra={"campaign_id": campaign.id, "total": campaign.total})
@@ -155,7 +159,7 @@ def set_status(services, campaign_id: int, action: str, admin_id: int | None = N
                "cancel": ("planned", "sending", "paused")}
     target = {"start": "sending", "pause": "paused", "resume": "sending", "cancel": "cancelled"}[action]
     with services.db.session() as session:
-        values = {"status": target}
+        values: dict[str, Any] = {"status": target}
         if action == "start":
             values["started_at"] = utcnow()
         if action == "pause":
@@ -183,11 +187,11 @@ def beijing_day_start(now: dt.datetime) -> dt.datetime:
 
 def templates_sent_today(session: Session, now: dt.datetime) -> int:
     return session.scalar(select(func.count(Notification.id)).where(
-        Notification.channel == "template", Notification.created_at >= beijing_day_start(now)))
+        Notification.channel == "template", Notification.created_at >= beijing_day_start(now))) or 0
 
 
 def fields_for(kind: str, name: str, suspended_since: dt.date | None, deadline: dt.date | None) -> dict:
-    fields = {"name": notify.masked_name(name)}
+    fields: dict[str, Any] = {"name": notify.masked_name(name)}
     if kind == "suspension":
         fields["since"] = suspended_since
     else:
@@ -206,8 +210,8 @@ def dispatch(services, campaign_id: int, send: SendFn | None = None, batch: int 
         return "locked"
     try:
         with services.db.session() as session:
-            campaign = session.get(Campaign, campaign_id)
-            agency = session.get(Agency, campaign.agency_id)
+            campaign = get_row(session, Campaign, campaign_id)
+            agency = get_row(session, Agency, campaign.agency_id)
             rate, quota = send_limits(agency)
             kind = campaign.template_kind
             deadline = bounds_for(policy_of(agency), today or local_clock.local_today(local_clock.zone_of(agency))).deadline if kind == "reminder" else None

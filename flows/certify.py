@@ -15,7 +15,7 @@ import hashlib
 import logging
 import random
 import secrets
-from typing import IO
+from typing import Protocol
 
 import numpy as np
 from rq import Retry
@@ -83,6 +83,12 @@ def action_window_s(agency_settings: dict, age: int | None) -> float:
     if oldest is not None and age is not None and age >= int(oldest):
         window = max(window, float(agency_settings.get("oldest_window_s", window)))
     return window
+
+
+class ByteStream(Protocol):
+    """What an upload is read from: a request body, a file, or the stored chunks of a stream."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -178,6 +184,8 @@ def _open_challenge(session, challenge_id: str, wechat_user_id: int, now: dt.dat
 
 
 def _elapsed(challenge: Challenge, now: dt.datetime) -> float:
+    if challenge.recording_started_at is None:  # callers start the recording first
+        raise FlowError("recording_not_started")
     return (now - _aware(challenge.recording_started_at)).total_seconds()
 
 
@@ -271,6 +279,8 @@ class _ChunkStream:
 
 def stream_problem(challenge: Challenge) -> str | None:
     """Why a streamed recording cannot be trusted to be live, or None."""
+    if challenge.timeline is None:
+        return "stream_incomplete"  # only a bound challenge is streamed
     tl = Timeline.from_dict(challenge.timeline)
     seqs = sorted(c["seq"] for c in challenge.chunks)
     if not seqs or seqs != list(range(len(seqs))):
@@ -315,7 +325,7 @@ def finish_stream(services, challenge_id: str, wechat_user_id: int, content_type
 class _HashingLimitedReader:
     """Wraps the request stream: hashes what passes and stops past the size limit."""
 
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
+    def __init__(self, stream: ByteStream, limit: int) -> None:
         self.stream, self.limit = stream, limit
         self.size = 0
         self.sha256 = hashlib.sha256()
@@ -337,7 +347,7 @@ def _looks_like_video(head: bytes) -> bool:
     return head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3"
 
 
-def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: IO[bytes], content_type: str,
+def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: ByteStream, content_type: str,
                    length: int | None = None, now: dt.datetime | None = None, streamed: bool = False,
                    policy: AttemptPolicy = AttemptPolicy()) -> Attempt:
     """Stream a recording into the object store and create its attempt.

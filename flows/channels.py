@@ -20,6 +20,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typing_extensions import TypeIs
 
 from certification.idnumber import InvalidIdNumber, validate_id_number
 from flows import clock
@@ -58,7 +59,7 @@ class ChannelError(Exception):
         self.code = code
 
 
-def in_scope(retiree: Retiree | None, agency_id: int, region_ids: list[int] | None) -> bool:
+def in_scope(retiree: Retiree | None, agency_id: int, region_ids: list[int] | None) -> TypeIs[Retiree]:
     return retiree is not None and retiree.agency_id == agency_id and (not region_ids or retiree.region_id in region_ids)
 
 
@@ -180,9 +181,9 @@ def handle_request(session: Session, request_id: int, action: str, admin_id: int
     today = today or clock.agency_today(session, agency_id)
     request = session.get(ServiceRequest, request_id)
     retiree = session.get(Retiree, request.retiree_id) if request else None
-    if not in_scope(retiree, agency_id, region_ids):
+    if request is None or not in_scope(retiree, agency_id, region_ids):
         raise ChannelError("not_found")
-    moves = {
+    moves: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
         "home_visit": {"schedule": (("open", "scheduled"), "scheduled"), "done": (("open", "scheduled"), "done"),
                        "cancel": (("open", "scheduled"), "cancelled")},
         "death_report": {"confirm": (("open",), "confirmed"), "reject": (("open",), "rejected")},

@@ -10,6 +10,7 @@ it is :data:`DEFAULT_ZONE`, Beijing time.
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.models import Agency
@@ -53,6 +54,14 @@ def local_now(zone: dt.tzinfo = DEFAULT_ZONE, now: dt.datetime | None = None) ->
 def local_today(zone: dt.tzinfo = DEFAULT_ZONE, now: dt.datetime | None = None) -> dt.date:
     """The calendar day it is in ``zone`` at ``now``: the day every rule counts with."""
     return local_now(zone, now).date()
+
+
+@overload
+def local_date_of(moment: dt.datetime, zone: dt.tzinfo = ...) -> dt.date: ...
+@overload
+def local_date_of(moment: None, zone: dt.tzinfo = ...) -> None: ...
+@overload
+def local_date_of(moment: dt.datetime | None, zone: dt.tzinfo = ...) -> dt.date | None: ...
 
 
 def local_date_of(moment: dt.datetime | None, zone: dt.tzinfo = DEFAULT_ZONE) -> dt.date | None:

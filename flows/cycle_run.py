@@ -134,8 +134,8 @@ def _resume_missed(session, agency: Agency, policy: cycle.CyclePolicy, dry_run: 
 def _notify(services, session, agency: Agency, suspended_since: dt.date, now: dt.datetime) -> int:
     """Suspension notices for everyone suspended since the cycle's date; resumption notices for the last week."""
     sent = 0
-    key = literal("suspension:") + cast(Retiree.id, String) + literal(f":{suspended_since.isoformat()}")
-    already = select(Notification.id).where(Notification.dedupe_key == key).exists()
+    sent_key = literal("suspension:") + cast(Retiree.id, String) + literal(f":{suspended_since.isoformat()}")
+    already = select(Notification.id).where(Notification.dedupe_key == sent_key).exists()
     for retiree in session.scalars(select(Retiree).where(Retiree.agency_id == agency.id,
                                                          Retiree.pension_status == PensionStatus.suspended,
                                                          Retiree.suspended_since == suspended_since, ~already)):

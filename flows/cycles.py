@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certification import cycle
-from flows import clock
+from flows import clock, get_row
 from storage import audit
 from storage.models import (
     Agency,
@@ -83,7 +83,7 @@ def apply_pass(session: Session, retiree: Retiree, certification: Certification,
     Called inside the transaction that records the certification, so the
     certification and the resumption are written together or not at all.
     """
-    agency = session.get(Agency, retiree.agency_id)
+    agency = get_row(session, Agency, retiree.agency_id)
     policy = policy_of(agency)
     certification.cycle_id = cycle_row(session, agency, policy, today).id
     session.flush()

@@ -37,7 +37,7 @@ def last_months(today: dt.date, n: int = 12) -> list[str]:
 def figures(session: Session, agency: Agency, region_ids: list[int] | None, today: dt.date) -> dict:
     bounds = standing.bounds_for(policy_of(agency), today)
     by_region = standing.counts_by_region(session, bounds, agency.id, region_ids)
-    names = dict(session.execute(select(Region.id, Region.name).where(Region.agency_id == agency.id)).all())
+    names: dict[int | None, str] = dict(session.execute(select(Region.id, Region.name).where(Region.agency_id == agency.id)).all())
     regions = sorted(by_region, key=lambda r: names.get(r, "~"))
     totals = dict.fromkeys(standing.CODES, 0)
     for counts in by_region.values():

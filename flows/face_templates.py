@@ -91,7 +91,7 @@ def enrol_image(services, session: Session, retiree_id: int, jpeg: bytes, object
     enrollment's face checks (``vision.frame_template``); otherwise the refusal is audited.
     Never raises for a bad picture: the certification itself stands."""
     res = vision.frame_template(jpeg, services.vision_config, services.vision_models)
-    if not res.ok:
+    if not res.ok or res.template is None:
         audit.record(session, actor_kind, "template.not_added", actor_id=actor_id, target_kind="retiree",
                      target_id=retiree_id, source=source, ref=ref_id, reasons=res.reasons)
         return None

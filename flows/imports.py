@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
-from flows import clock, photos, progress
+from flows import clock, get_row, photos, progress
 from flows.photos import Enrollment, reason_words
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
@@ -272,7 +272,7 @@ def _roster_job(services, job_key: str, upload_key: str, suffix: str, agency_id:
                     progress.update(redis, job_key, done=done)
 
             with services.db.session() as session:
-                agency = session.get(Agency, agency_id)
+                agency = get_row(session, Agency, agency_id)
                 report = import_roster(session, cipher, agency, rows, today=clock.local_today(clock.zone_of(agency)),
                                        on_row=tick,
                                        file_date=dt.date.fromisoformat(file_date) if file_date else None)

@@ -14,7 +14,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from certification.names import mask_name
-from flows import clock, outbox
+from flows import clock, get_row, outbox
 from flows import result as result_flow
 from storage.models import Agency, Attempt, Binding, BindingKind, Retiree, WeChatUser
 from wechat.oauth import authorize_url
@@ -99,7 +99,7 @@ def notify_attempt_result(services, session: Session, attempt_id: str, openid: s
     """
     if not openid:
         return None
-    attempt = session.get(Attempt, attempt_id)
+    attempt = get_row(session, Attempt, attempt_id)
     retiree = session.get(Retiree, retiree_id)
     name = retiree.name if retiree else ""
     zone = clock.zone_of(session.get(Agency, retiree.agency_id) if retiree else None)

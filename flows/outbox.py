@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -102,7 +103,10 @@ def record(services, values: dict, session: Session | None = None) -> int:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     nid = session.execute(statement.returning(Notification.id)).scalar()
     if nid is None:  # the dedupe key was used before: that row is the message
-        return session.scalar(select(Notification.id).where(Notification.dedupe_key == row["dedupe_key"]))
+        existing = session.scalar(select(Notification.id).where(Notification.dedupe_key == row["dedupe_key"]))
+        if existing is None:
+            raise RuntimeError("insert skipped for a dedupe key no row holds")
+        return existing
     _queue_after_commit(services, session, nid)
     return nid
 
@@ -261,7 +265,7 @@ def record_delivery_report(services, openid: str, msgid: str, report: str) -> in
     worker died): the oldest row to that user still awaiting a report.
     """
     status = "delivered" if report == "success" else "failed"
-    values = {"status": status, "lease_until": None, "errmsg": None if status == "delivered" else report[:200]}
+    values: dict[str, Any] = {"status": status, "lease_until": None, "errmsg": None if status == "delivered" else report[:200]}
     with services.db.session() as s:
         nid = s.scalar(select(Notification.id).where(Notification.msgid == msgid,
                                                      Notification.channel == "template").limit(1))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from certification import binding as rules
 from certification import cycle
 from certification.idnumber import InvalidIdNumber, validate_id_number
-from flows import FlowError
+from flows import FlowError, get_row
 from flows.cycles import policy_of, retiree_state
 from storage import audit
 from storage.models import (
@@ -114,7 +114,7 @@ def check_may_certify(session: Session, wechat_user_id: int, retiree_id: int, to
     retiree = session.get(Retiree, retiree_id)
     if retiree is None:
         raise FlowError("not_bound")
-    policy = policy_of(session.get(Agency, retiree.agency_id))
+    policy = policy_of(get_row(session, Agency, retiree.agency_id))
     decision = rules.may_certify(str(wechat_user_id), retiree.id, _bindings_of(session, wechat_user_id, retiree.id),
                                  retiree_state(session, retiree, policy), policy, today)
     if not decision.allowed:
@@ -284,7 +284,8 @@ def give_consent(session: Session, user: WeChatUser, version: str = CONSENT_VERS
     """
     ids = [retiree_id] if retiree_id is not None else list(session.scalars(select(Binding.retiree_id).where(
         Binding.wechat_user_id == user.id, Binding.revoked_at.is_(None))))
-    rows = [Consent(wechat_user_id=user.id, text_version=version, retiree_id=rid) for rid in (ids or [None])]
+    covered: list[int | None] = list(ids) or [None]
+    rows = [Consent(wechat_user_id=user.id, text_version=version, retiree_id=rid) for rid in covered]
     session.add_all(rows)
     for rid in ids:
         retiree = session.get(Retiree, rid)
@@ -339,7 +340,7 @@ def withdraw_consent(session: Session, user: WeChatUser, retiree_id: int) -> boo
             continue  # someone's general consent stays for their other people; the flag below blocks this one
         row.withdrawn_at = now
     if own:
-        session.get(Retiree, retiree_id).face_consent_withdrawn_at = now
+        get_row(session, Retiree, retiree_id).face_consent_withdrawn_at = now
         for photo in session.scalars(select(EnrollmentPhoto).where(EnrollmentPhoto.retiree_id == retiree_id)):
             photo.template = None
             photo.template_model = None
@@ -375,7 +376,7 @@ def redeem_binding_token(session: Session, user: WeChatUser, token: str,
     """A family member scanned the QR: bind them as proxy and spend the token."""
     now = now or utcnow()
     row = _live_token(session, token, now, "family")
-    retiree = session.get(Retiree, row.retiree_id)
+    retiree = get_row(session, Retiree, row.retiree_id)
     existing = session.scalar(select(Binding).where(Binding.wechat_user_id == user.id,
                                                     Binding.retiree_id == retiree.id,
                                                     Binding.revoked_at.is_(None)))
@@ -458,7 +459,7 @@ def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[Person
             # A claim not yet proven: the name the claimant typed, nothing about the record.
             people.append(PersonView(retiree.id, binding_row.id, "self_pending", retiree.name, "pending", None, None))
             continue
-        policy = policy_of(session.get(Agency, retiree.agency_id))
+        policy = policy_of(get_row(session, Agency, retiree.agency_id))
         state = retiree_state(session, retiree, policy)
         status = cycle.status_of(state, policy, today)
         valid_until = (cycle.deadline_for(policy, status.cycle_year + 1)
@@ -551,7 +552,7 @@ def redeem_share_token(session: Session, user: WeChatUser, token: str, now: dt.d
     """The shared phone scanned the person's own consent QR: add them to this phone and spend the token."""
     now = now or utcnow()
     row = _live_token(session, token, now, "share")
-    retiree = session.get(Retiree, row.retiree_id)
+    retiree = get_row(session, Retiree, row.retiree_id)
     add_person_on_phone(session, user, retiree, "share_qr")
     row.used_at = now
     row.used_by = user.id

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Update, func, select, update
 from sqlalchemy.orm import Session
 
-from flows import clock, notify, retention
+from flows import clock, get_row, notify, retention
 from flows.cycles import apply_pass
 from flows.face_templates import enrol_image
 from storage import audit
@@ -107,7 +108,8 @@ def load(session: Session, attempt_id: str, agency_id: int, region_ids: list[int
     newest active one."""
     attempt = session.get(Attempt, attempt_id)
     retiree = session.get(Retiree, attempt.retiree_id) if attempt else None
-    if retiree is None or retiree.agency_id != agency_id or (region_ids and retiree.region_id not in region_ids):
+    if attempt is None or retiree is None or retiree.agency_id != agency_id or (
+            region_ids and retiree.region_id not in region_ids):
         raise ReviewError("not_found")
     matched_id = (attempt.scores or {}).get("match_template_photo_id")
     matched = session.get(EnrollmentPhoto, matched_id) if isinstance(matched_id, int) else None
@@ -119,17 +121,22 @@ def load(session: Session, attempt_id: str, agency_id: int, region_ids: list[int
     return attempt, retiree, photo
 
 
+def _rows_changed(session: Session, statement: Update) -> int:
+    """Rows an UPDATE changed (its cursor's rowcount)."""
+    return cast(CursorResult, session.execute(statement)).rowcount
+
+
 def _decide(session: Session, attempt_id: str, status: AttemptStatus, admin_id: int, note: str) -> Attempt:
     """Decide ``attempt_id`` and, with it, every other open attempt of the same person."""
-    changed = session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(OPEN)).values(
-        status=status, reviewed_by=admin_id, review_note=note or None, finished_at=utcnow())).rowcount
+    changed = _rows_changed(session, update(Attempt).where(Attempt.id == attempt_id, Attempt.status.in_(OPEN)).values(
+        status=status, reviewed_by=admin_id, review_note=note or None, finished_at=utcnow()))
     if not changed:
         raise ReviewError("already_decided")
-    attempt = session.get(Attempt, attempt_id)
-    others = session.execute(update(Attempt).where(Attempt.retiree_id == attempt.retiree_id, Attempt.id != attempt_id,
+    attempt = get_row(session, Attempt, attempt_id)
+    others = _rows_changed(session, update(Attempt).where(Attempt.retiree_id == attempt.retiree_id, Attempt.id != attempt_id,
                                                    Attempt.status.in_(OPEN))
                              .values(status=status, reviewed_by=admin_id, finished_at=utcnow(),
-                                     review_note=zh.REVIEW_CLOSED_WITH.format(attempt=attempt_id[:8]))).rowcount
+                                     review_note=zh.REVIEW_CLOSED_WITH.format(attempt=attempt_id[:8])))
     if others:
         log.info("review closed the person's other attempts", extra={"attempt_id": attempt_id, "closed": others})
     return attempt

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -225,7 +226,7 @@ def import_roster(
                 session.add(region)
                 regions[region_name] = region
 
-        values = {
+        values: dict[str, Any] = {
             "name": name,
             "ss_number": fields.get("ss_number") or None,
             "address": fields.get("address") or None,
@@ -252,7 +253,7 @@ def import_roster(
             if "address" in (retiree.self_changed or {}) and values["address"] != retiree.address \
                     and _changed_since(retiree, "address", file_date):
                 report.conflicts.append(Conflict(line, name, "address", retiree.address or "", values["address"] or "",
-                                                 retiree.self_changed["address"]))
+                                                 (retiree.self_changed or {})["address"]))
                 values["address"] = retiree.address
             for key, value in values.items():
                 if getattr(retiree, key) != value:
@@ -262,7 +263,7 @@ def import_roster(
             old_phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT, row=index) if retiree.phone_enc else None
             if phone and phone != old_phone and _changed_since(retiree, "phone", file_date):
                 report.conflicts.append(Conflict(line, name, "phone", retiree.phone_masked or "", mask_phone(phone),
-                                                 retiree.self_changed["phone"]))
+                                                 (retiree.self_changed or {})["phone"]))
             elif phone and phone != old_phone:
                 retiree.phone_enc = cipher.encrypt(phone, PHONE_CONTEXT, row=index)
                 retiree.phone_masked = mask_phone(phone)

@@ -65,6 +65,7 @@ def bounds_for(policy: cycle.CyclePolicy, today: dt.date) -> Bounds:
     year = cycle.cycle_year_of(policy, today)
     deadline = cycle.deadline_for(policy, year)
     if policy.kind == "window":
+        assert policy.window_start is not None  # CyclePolicy refuses a window without a start
         due_first = dt.date(year, *policy.window_start)
     else:
         due_first = deadline.replace(day=1)

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 import vision
 from certification.attempts import AttemptPolicy, needs_review
-from flows import FlowError, clock
+from flows import FlowError, clock, get_row
 from flows.certify import FINISHED, recent_verdicts
 from flows.cycles import apply_pass
 from flows.face_templates import active_templates, refresh_after_pass
@@ -50,6 +50,8 @@ class Verdict(Protocol):
     models: dict[str, str]
     timings: dict[str, float]
     best_frame_jpeg: bytes | None
+    best_frame_template: bytes | None  # may refresh the newest template after a strong pass
+    fingerprint: bytes | None  # the clip's content fingerprint, kept to catch its replay
 
 
 def verify_attempt(services: Services, attempt_id: str) -> str:
@@ -111,6 +113,8 @@ class RefusedVideo:
     models: dict = dataclasses.field(default_factory=dict)
     timings: dict = dataclasses.field(default_factory=dict)
     best_frame_jpeg: bytes | None = None
+    best_frame_template: bytes | None = None
+    fingerprint: bytes | None = None
 
 
 REUSED_VIDEO = RefusedVideo("fail", ["video_reused"], ["try_again"])
@@ -125,15 +129,17 @@ def load_for_verification(services, attempt_id: str) -> VerificationWork | None:
             raise FlowError("attempt_unknown")
         if attempt.status in FINISHED:
             return None
-        challenge = session.get(Challenge, attempt.challenge_id)
+        challenge = get_row(session, Challenge, attempt.challenge_id)
         photos = active_templates(session, attempt.retiree_id)
         reused = session.scalar(select(Attempt.id).where(Attempt.video_sha256 == attempt.video_sha256,
                                                          Attempt.id != attempt.id).limit(1)) is not None
-        earlier = list(session.scalars(
+        fingerprints = session.scalars(
             select(Attempt.fingerprint).where(Attempt.retiree_id == attempt.retiree_id, Attempt.id != attempt.id,
                                               Attempt.fingerprint.is_not(None))
-            .order_by(Attempt.created_at.desc()).limit(30)))
-        return VerificationWork(attempt.video_key, list(challenge.actions), [p.template for p in photos], reused,
+            .order_by(Attempt.created_at.desc()).limit(30))
+        earlier = [fp for fp in fingerprints if fp is not None]
+        templates = [p.template for p in photos if p.template is not None]  # active_templates has only these
+        return VerificationWork(attempt.video_key, list(challenge.actions), templates, reused,
                                 [p.id for p in photos], [p.source for p in photos], challenge.timeline, earlier)
 
 
@@ -159,12 +165,12 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         except ObjectStoreError:
             best_key = None  # the verdict matters more than the picture
     with services.db.session() as session:
-        attempt = session.get(Attempt, attempt_id, with_for_update=True)
+        attempt = get_row(session, Attempt, attempt_id, "attempt_unknown", with_for_update=True)
         if attempt.status in FINISHED:
             return attempt.status.value
         attempt.verdict = verdict.verdict
         attempt.reasons = list(verdict.reasons)
-        if getattr(verdict, "fingerprint", None):
+        if verdict.fingerprint:
             attempt.fingerprint = verdict.fingerprint
         attempt.advice = list(verdict.advice)
         attempt.scores = dict(verdict.scores)
@@ -184,7 +190,7 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
             attempt.advice = list(NOT_AUTHORIZED.advice)
         elif verdict.verdict == "pass":
             attempt.status = AttemptStatus.passed
-            retiree = session.get(Retiree, attempt.retiree_id)
+            retiree = get_row(session, Retiree, attempt.retiree_id)
             # A pass at 00:30 Beijing time on 1 January counts for the new year: the agency's day.
             local_day = clock.local_today(clock.zone_of(session.get(Agency, retiree.agency_id)), now)
             certification = Certification(retiree_id=retiree.id, method=CertificationMethod.face,
@@ -192,7 +198,7 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
                                           attempt_id=attempt.id)
             session.add(certification)
             effect = apply_pass(session, retiree, certification, local_day)
-            refresh_after_pass(session, retiree.id, attempt.scores, getattr(verdict, "best_frame_template", None),
+            refresh_after_pass(session, retiree.id, attempt.scores, verdict.best_frame_template,
                                best_key, None, attempt.id, local_day)
             if attempt.wechat_user_id:
                 # A live face matched the enrolled photo at the pass threshold: that proves a claim of "self".
@@ -228,7 +234,7 @@ def _still_authorized(session, attempt: Attempt, now: dt.datetime) -> str | None
     return None
 
 
-def _hold_for_review(services, key: str) -> str:
+def _hold_for_review(services, key: str | None) -> str | None:
     """Copy a video a reviewer needs out of reach of the retention rule; keep the raw key on failure."""
     if not key or not key.startswith(VIDEO_PREFIX):
         return key

@@ -109,6 +109,7 @@ REFUSALS: dict[str, str] = {
     "chunk_unexpected": "网络不稳定，请重新开始",
     "stream_incomplete": "录像没有传完整，请重新开始",
     "stream_timing": "录像没有按时传上来，请在网络好的地方重新开始",
+    "record_gone": "这条记录已经不在了，请返回重新打开",
 }
 
 

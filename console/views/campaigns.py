@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Response,
@@ -30,7 +32,7 @@ bp = Blueprint("campaigns", __name__)
 
 
 def _segment_from_form() -> dict:
-    segment = {"kind": request.values.get("kind", "due_month")}
+    segment: dict[str, Any] = {"kind": request.values.get("kind", "due_month")}
     region_ids = [int(r) for r in request.values.getlist("region_ids") if r.isdigit()]
     scope = viewer().scope
     if scope:
@@ -130,7 +132,7 @@ def campaign_detail(campaign_id: int):
     return render_template("console/campaign_detail.html", campaign=campaign, counts=counts, rows=rows, page=page,
                            percent=percent,
                            result=status, result_labels=campaigns.RESULT_LABELS, status_labels=campaigns.STATUS_LABELS,
-                           segment_label=campaigns.SEGMENTS.get(campaign.segment.get("kind"), ""))
+                           segment_label=campaigns.SEGMENTS.get(str(campaign.segment.get("kind")), ""))
 
 
 @bp.get("/campaigns/<int:campaign_id>/progress")

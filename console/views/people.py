@@ -73,7 +73,7 @@ def person(retiree_id: int):
         retiree = s.get(Retiree, retiree_id)
         if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
             abort(404)
-        agency = s.get(Agency, retiree.agency_id)
+        agency = s.get(Agency, retiree.agency_id) or abort(404)
         policy = policy_of(agency)
         code = standing.code_of(retiree_state(s, retiree, policy), policy, agency_today())
         certs = list(s.scalars(select(Certification).where(Certification.retiree_id == retiree.id)

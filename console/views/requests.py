@@ -50,8 +50,8 @@ def _death_confirmation(request_id: int):
     """Confirming a death stops the pension for good: say exactly what will happen, then ask again."""
     with services().db.session() as s:
         req = s.get(ServiceRequest, request_id)
-        retiree = s.get(Retiree, req.retiree_id)
-        if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
+        retiree = s.get(Retiree, req.retiree_id) if req else None
+        if req is None or not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
             abort(404)
         lines = [zh.DEATH_CONFIRM_STOP.format(name=retiree.name, id_masked=retiree.id_number_masked)]
         if req.died_on:

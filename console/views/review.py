@@ -105,7 +105,7 @@ def media_photo(photo_id: int):
     with services().db.session() as s:
         photo = s.get(EnrollmentPhoto, photo_id)
         retiree = s.get(Retiree, photo.retiree_id) if photo else None
-        if not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
+        if photo is None or not channels.in_scope(retiree, viewer().agency_id, viewer().scope):
             abort(404)
         key = photo.object_key
         audit_action(s, "media.photo", target_kind="enrollment_photo", target_id=photo_id, retiree_id=retiree.id)

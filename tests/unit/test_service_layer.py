@@ -10,9 +10,9 @@ import random
 import pytest
 from sqlalchemy import select
 
-from flows import FlowError, certify, outbox, verification
+from flows import FlowError, certify, get_row, outbox, verification
 from storage import queues
-from storage.models import AttemptStatus, Certification, Notification
+from storage.models import AttemptStatus, Certification, Notification, Retiree
 from tests.recording import ran_timeline
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64  # enough for the type sniff; nothing decodes it here
@@ -27,6 +27,8 @@ class Verdict:
     models: dict = dataclasses.field(default_factory=lambda: {"test": "1"})
     timings: dict = dataclasses.field(default_factory=dict)
     best_frame_jpeg: bytes | None = None
+    best_frame_template: bytes | None = None
+    fingerprint: bytes | None = None
 
 
 def _submitted(world):
@@ -75,3 +77,19 @@ def test_the_outbox_sends_once_per_dedupe_key(world):
     again = outbox.enqueue_template(world.services, "o_x", "cert_result", fields, dedupe_key="k1")
     assert first == again
     assert len(world.services.jobs.named(queues.SEND_NOTIFICATION)) == 1
+
+
+def test_a_verdict_for_an_attempt_that_is_gone_is_a_refusal_not_a_crash(world):
+    # the row vanished (retention, a test reset) while the job waited: a code the edge can word
+    with pytest.raises(FlowError) as exc:
+        verification.record_verdict(world.services, "no-such-attempt", verification.REUSED_VIDEO,
+                                    now=dt.datetime.now(dt.timezone.utc))
+    assert exc.value.code == "attempt_unknown"
+
+
+def test_get_row_refuses_a_missing_row_with_its_code(world):
+    with world.services.db.session() as s:
+        assert get_row(s, Retiree, world.retiree_id).id == world.retiree_id
+        with pytest.raises(FlowError) as exc:
+            get_row(s, Retiree, 10**9)
+    assert exc.value.code == "record_gone"

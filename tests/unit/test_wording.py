@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from certification.challenge import ChallengeState
 from certification.cycle import StatusCode
 from certification.idnumber import IdNumberProblem
 from certification.phone import BAD_PHONE
-from flows import people, standing, verification
+from flows import get_row, people, standing, verification
 from storage.models import AdminRole, Attempt, AttemptStatus, BindingKind, CertificationMethod, PensionStatus
 from vision import pipeline
 from web.presenters import attempt_json
@@ -37,13 +38,20 @@ def _tree(rel: str) -> ast.AST:
 
 
 def _raised_codes(exception: str) -> set[str]:
-    """Literal codes of ``exception("…")`` calls anywhere in flows/."""
+    """Literal codes of ``exception("…")`` calls anywhere in flows/ (for FlowError also the
+    codes ``get_row`` raises: its fourth argument, or its default)."""
     found = set()
     for path in sorted((ROOT / "flows").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == exception
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if (node.func.id == exception
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 found.add(node.args[0].value)
+            if exception == "FlowError" and node.func.id == "get_row":
+                code = node.args[3] if len(node.args) > 3 else None
+                found.add(code.value if isinstance(code, ast.Constant) else inspect.signature(get_row)
+                          .parameters["code"].default)
     return found
 
 

@@ -54,6 +54,8 @@ class FakeVerdict:
     models: dict = dataclasses.field(default_factory=lambda: {"test": "1"})
     timings: dict = dataclasses.field(default_factory=dict)
     best_frame_jpeg: bytes | None = b"\xff\xd8jpeg"
+    best_frame_template: bytes | None = None
+    fingerprint: bytes | None = None
 
 
 def uploaded(world, tiny_mp4, user_id=None, retiree_id=None, seed=1):
