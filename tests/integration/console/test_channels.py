@@ -93,3 +93,8 @@ def test_death_report_confirmed_by_admin_stops_payment(client, world):
     post(client, f"/console/people/{rid}/certify", {"method": "on_site", "certified_on": TODAY.isoformat()})
     with world.services.db.session() as s:
         assert s.scalar(select(func.count(Certification.id))) == 0
+
+
+def test_confirming_a_death_report_that_does_not_exist_is_404_not_500(client, world):
+    login(client, "admin1")
+    assert post(client, "/console/requests/999999/confirm", {"note": "x"}).status_code == 404
