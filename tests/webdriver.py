@@ -75,12 +75,15 @@ class Browser:
         self._s("POST", f"/element/{self.find(css)}/click")
 
     def text(self, css: str = "body") -> str:
-        """The element's text; found again if the page replaced it in between (self-refreshing pages)."""
+        """The element's text; found again if the page replaced it in between (self-refreshing pages,
+        a form's submit navigating while the text is read)."""
         for attempt in range(5):
             try:
                 return self._s("GET", f"/element/{self.find(css)}/text")
             except WebDriverError as exc:
-                if "stale element" not in str(exc) or attempt == 4:
+                # the page navigated or re-rendered between finding and reading: find it again
+                gone = ("stale element" in str(exc) or "does not belong to the document" in str(exc))
+                if not gone or attempt == 4:
                     raise
                 time.sleep(0.1)
         raise AssertionError("unreachable")

@@ -35,7 +35,7 @@ def test_schemathesis_finds_no_server_error(app, world, tmp_path):
         schema = json.loads(app.test_client().get("/api/openapi.json").data)
         assert {"/api/challenges", "/api/link", "/api/uploads/{challenge_id}"} <= set(schema["paths"])
         run = subprocess.run(
-            [ST, "run", f"{base}/api/openapi.json", "--checks", "not_a_server_error", "--max-examples", "250",
+            [ST, "run", f"{base}/api/openapi.json", "--checks", "not_a_server_error", "--max-examples", "1000",
              "--phases", "examples,coverage,fuzzing", "--seed", "13", "--no-shrink", "--workers", "2",
              "-H", f"Authorization: Bearer {token}", "--report", "har", "--report-har-path", str(har),
              "--request-timeout", "30", "--no-color"],
