@@ -21,7 +21,7 @@ from storage.models import WeChatUser
 from wechat import menu
 from wechat.oauth import authorize_url
 from wording import zh
-from wording.zh import CERTIFIED_BY, status_line
+from wording.zh import status_line
 
 log = logging.getLogger("lifecert.wechat.replies")
 
@@ -96,7 +96,7 @@ def records_text(services, openid: str) -> str:
         line = zh.RECORDS_STATUS_LINE.format(name=mask_name(p.name), status=status)
         if p.last_certified_on:
             line += zh.RECORDS_LAST_BY.format(when=zh.date_text(p.last_certified_on),
-                                              by=CERTIFIED_BY.get(p.last_by or "", CERTIFIED_BY["self"]))
+                                              by=zh.certified_by_text(p.last_by or "self", p.last_helper))
         lines.append(line)
     return "\n".join(lines) + "\n" + _page_link(services, "/h5/records", zh.LINK_RECORDS)
 

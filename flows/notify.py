@@ -118,7 +118,7 @@ def notify_attempt_result(services, session: Session, attempt_id: str, openid: s
         # a family member certified for the retiree: the retiree's own WeChat hears of it
         call = zh.FAMILY_CERTIFIED_CALL.format(phone=view.phone)
         outbox.enqueue_template(services, own_openid, "cert_result", {
-            "name": masked_name(name), "passed": True, "at": local_at, "reason_text": zh.FAMILY_CERTIFIED_STEP,
+            "name": masked_name(name), "passed": True, "at": local_at, "reason_text": zh.family_certified_step(_helper_name(session, attempt)),
             "next_step": call if len(call) <= 20 else zh.FAMILY_CERTIFIED_CALL_SHORT},
             retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:told-self", session=session)
     if effect is not None and effect.resume_month is not None:
@@ -126,6 +126,13 @@ def notify_attempt_result(services, session: Session, attempt_id: str, openid: s
                                 {"name": fields["name"], "from_date": effect.resume_month},
                                 retiree_id=retiree_id, dedupe_key=f"attempt:{attempt_id}:resumption", session=session)
     return nid
+
+
+def _helper_name(session: Session, attempt: Attempt) -> str | None:
+    """The name the family helper who made ``attempt`` gave themself, if any."""
+    return session.scalar(select(Binding.helper_name).where(
+        Binding.wechat_user_id == attempt.wechat_user_id, Binding.retiree_id == attempt.retiree_id,
+        Binding.kind == BindingKind.family).order_by(Binding.id.desc()).limit(1))
 
 
 def _own_openid(session: Session, retiree_id: int) -> str | None:

@@ -435,6 +435,7 @@ class PersonView:
     valid_until: dt.date | None = None  # certified: the next cycle's deadline
     back_pay_months: int = 0  # suspended: months paid back after a pass today
     last_by: str | None = None  # who did the latest certification (see certified_by)
+    last_helper: str | None = None  # the family helper's own name for themself, when they gave one
 
     @property
     def shown_status(self) -> str:
@@ -471,7 +472,8 @@ def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[Person
         people.append(PersonView(retiree.id, binding_row.id, binding_row.kind.value, retiree.name,
                                  status.code.value, status.due_by, state.last_certified_on,
                                  under_review=under_review(session, retiree.id), valid_until=valid_until,
-                                 back_pay_months=back_pay, last_by=history[0].by if history else None))
+                                 back_pay_months=back_pay, last_by=history[0].by if history else None,
+                                 last_helper=history[0].helper if history else None))
     return people
 
 
@@ -488,6 +490,7 @@ class CertificationLine:
     certified_on: dt.date
     method: str  # storage.models.CertificationMethod value
     by: str  # wording.zh.CERTIFIED_BY key
+    helper: str | None = None  # by == "family": the helper's name for themself (set_helper_name)
 
 
 STAFF_METHODS = {"on_site", "home_visit", "by_mail", "manual_review"}
@@ -495,23 +498,56 @@ STAFF_METHODS = {"on_site", "home_visit", "by_mail", "manual_review"}
 
 def certified_by(session: Session, row: Certification) -> str:
     """Who did a certification: "self", "family", "staff" or "data" (a data comparison)."""
+    return _certifier(session, row)[0]
+
+
+def _certifier(session: Session, row: Certification) -> tuple[str, str | None]:
+    """``certified_by`` and, for a family helper, the name they gave themself."""
     method = row.method.value
     if method == "data_comparison":
-        return "data"
+        return "data", None
     if method in STAFF_METHODS or row.by_admin_id is not None:
-        return "staff"
+        return "staff", None
     if row.by_wechat_user_id is None:
-        return "self"
-    kind = session.scalar(select(Binding.kind).where(Binding.wechat_user_id == row.by_wechat_user_id,
-                                                     Binding.retiree_id == row.retiree_id)
-                          .order_by(Binding.id.desc()).limit(1))
-    return "family" if kind == BindingKind.family else "staff" if kind == BindingKind.staff else "self"
+        return "self", None
+    binding = session.scalar(select(Binding).where(Binding.wechat_user_id == row.by_wechat_user_id,
+                                                   Binding.retiree_id == row.retiree_id)
+                             .order_by(Binding.id.desc()).limit(1))
+    kind = binding.kind if binding is not None else None
+    if kind == BindingKind.family:
+        return "family", binding.helper_name if binding is not None else None
+    return ("staff" if kind == BindingKind.staff else "self"), None
 
 
 def history_of(session: Session, retiree_id: int, limit: int = 10) -> list[CertificationLine]:
     rows = session.scalars(select(Certification).where(Certification.retiree_id == retiree_id)
                            .order_by(Certification.certified_on.desc(), Certification.id.desc()).limit(limit))
-    return [CertificationLine(r.certified_on, r.method.value, certified_by(session, r)) for r in rows]
+    return [CertificationLine(r.certified_on, r.method.value, *_certifier(session, r)) for r in rows]
+
+
+#: a helper's name for themself: a few plain words ("女儿 小红"), never digits, so that no
+#: phone or ID number ends up shown as a name
+HELPER_NAME_MAX = 8
+
+
+def set_helper_name(session: Session, binding_id: int, by_user: WeChatUser, name: str) -> Binding:
+    """A family helper says what the retiree should read for them ("家属 女儿 小红").
+
+    Only the helper sets their own name: the retiree reads it beside the certifications the
+    helper did and in their list of helpers, which is how they tell whom to revoke.
+    """
+    row = session.get(Binding, binding_id)
+    if row is None or row.revoked_at is not None or row.wechat_user_id != by_user.id \
+            or row.kind != BindingKind.family:
+        raise FlowError("not_bound")
+    cleaned = " ".join(name.split())
+    if not (1 <= len(cleaned) <= HELPER_NAME_MAX) or \
+            not all(ch.isalpha() or ch in " ·" for ch in cleaned) or not any(ch.isalpha() for ch in cleaned):
+        raise FlowError("helper_name_invalid")
+    row.helper_name = cleaned
+    audit.record(session, "wechat", "binding.helper_name", actor_id=by_user.id, target_kind="binding",
+                 target_id=row.id)
+    return row
 
 
 # --- a second person on the same phone ------------------------------------------------

@@ -195,6 +195,9 @@ class Binding(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(32))  # self / retiree / staff
+    # what a family helper asked to be called ("女儿 小红"), shown to the retiree beside each
+    # certification the helper did and in the list of helpers (flows.people.set_helper_name)
+    helper_name: Mapped[str | None] = mapped_column(String(16))
     # A self binding typed in by name + ID number gives no power until confirmed: by a live face
     # match against the enrolled photo ("face") or by the agency ("agency"). Others are confirmed at birth.
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)

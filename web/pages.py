@@ -191,11 +191,12 @@ def family_page():
                                                    Binding.revoked_at.is_(None))).scalars().all() if self_ids else []
         # "own", not "self": Jinja reserves ``self`` (the template object), which made this page a 500
         rows = {"own": [{"retiree_id": r.id, "name": r.name} for b, r in mine if r.id in self_ids],
-                "for": [{"binding_id": b.id, "name": r.name} for b, r in mine
+                "for": [{"binding_id": b.id, "name": r.name, "helper_name": b.helper_name or ""} for b, r in mine
                         if b.kind == BindingKind.family and b.created_via not in people_flow.SHARED_PHONE_VIA],
                 "shared": [{"binding_id": b.id, "name": r.name} for b, r in mine
                            if b.kind == BindingKind.family and b.created_via in people_flow.SHARED_PHONE_VIA],
-                "proxies": [{"binding_id": b.id, "since": clock.local_date_of(b.created_at)} for b in proxies]}
+                "proxies": [{"binding_id": b.id, "since": clock.local_date_of(b.created_at), "name": b.helper_name}
+                            for b in proxies]}
     return render_template("h5/family.html", **rows)
 
 
@@ -207,6 +208,19 @@ def revoke_page(binding_id: int):
             people_flow.revoke_binding(db, binding_id, current_user(db))
     except FlowError as exc:
         return render_template("h5/message.html", title=zh.PAGE_NOT_REVOKED, text=refusal_text(exc.code), back="/h5/family"), 400
+    return redirect(url_for("h5.family_page"))
+
+
+@bp.post("/h5/family/name/<int:binding_id>")
+@page_login_required
+def helper_name_page(binding_id: int):
+    """A helper's name for themself, which the retiree reads beside what the helper did."""
+    try:
+        with current_services().db.session() as db:
+            people_flow.set_helper_name(db, binding_id, current_user(db), request.form.get("helper_name", ""))
+    except FlowError as exc:
+        return render_template("h5/message.html", title=zh.PAGE_NAME_NOT_SAVED, text=refusal_text(exc.code),
+                               back="/h5/family"), 400
     return redirect(url_for("h5.family_page"))
 
 

@@ -8,7 +8,7 @@ from flows import people as people_flow
 from flows import result as result_flow
 from storage.models import Attempt
 from wording import zh
-from wording.zh import CERTIFIED_BY, METHODS, status_line
+from wording.zh import METHODS, status_line
 
 log = logging.getLogger("lifecert.web.presenters")
 
@@ -31,13 +31,13 @@ def person_json(p: people_flow.PersonView) -> dict:
             "due_by": p.due_by.isoformat() if p.due_by else None,
             "valid_until": p.valid_until.isoformat() if p.valid_until else None,
             "back_pay_months": p.back_pay_months,
-            "last_by": CERTIFIED_BY.get(p.last_by or "", None),
+            "last_by": zh.certified_by_text(p.last_by, p.last_helper),
             "last_certified_on": p.last_certified_on.isoformat() if p.last_certified_on else None}
 
 
 def history_json(line: people_flow.CertificationLine) -> dict:
     return {"date": line.certified_on, "method": METHOD_WORDS.get(line.method, line.method),
-            "by": CERTIFIED_BY.get(line.by, line.by)}
+            "by": zh.certified_by_text(line.by, line.helper)}
 
 
 def attempt_json(attempt: Attempt, view: result_flow.ResultView | None = None) -> dict:

@@ -406,6 +406,7 @@ PAGE_RATE_LIMITED = "请稍后再试"
 PAGE_LINK_FAILED = "没有绑定成功"
 PAGE_CANNOT_CERTIFY = "暂时不能认证"
 PAGE_NOT_REVOKED = "没有解除"
+PAGE_NAME_NOT_SAVED = "称呼没有保存"
 PAGE_QR_REFUSED = ("不能生成", "只有老人本人可以生成家属二维码。")
 PHONE_SAVED = "已保存"
 BAD_PHONE_INPUT = "请输入正确的11位手机号码"
@@ -476,7 +477,8 @@ BUSY_REPLY = "系统有点忙，请稍等一会儿再试。如着急，请打{ho
 EXPIRED_QR_REPLY = ("这个二维码已经失效了（二维码有效期有限，用过一次也会失效）。\n"
                     "请让老人或家人在“在线服务→家属代认证”里重新生成二维码，再扫一次。")
 FAMILY_BOUND_REPLY = ("绑定成功！您现在可以帮 {name} 做养老金资格认证了。\n"
-                      "请点菜单“在线服务 → 资格认证”，在名单里选择老人，再按提示录像。")
+                      "请点菜单“在线服务 → 资格认证”，在名单里选择老人，再按提示录像。\n"
+                      "在“家属代认证”里写上您的称呼（如“女儿 小红”），老人就知道是谁在帮忙。")
 LINK_CERTIFY = "点这里开始认证"
 WELCOME = ("您好，欢迎关注！这里可以在家用手机完成养老金领取资格认证，不用跑腿。\n\n"
            "第一步：点下方菜单“在线服务→资格认证”，按提示绑定本人信息，再拍一段几秒钟的视频就行。\n"
@@ -755,6 +757,7 @@ ROSTER_ROW_ERRORS.update({
 REASONS["not_authorized"] = "绑定或授权已解除，这次认证不算数"
 # Refusals of the identity rules (flows.people).
 REFUSALS.update({
+    "helper_name_invalid": "称呼请写1到8个字，比如“女儿 小红”，不要写数字",
     "family_use_qr": "您是家属，不能作为本人绑定。请让老人在“家属代认证”里出示二维码，用您的微信扫一扫",
     "self_pending_agency": "已收到您的绑定申请。社保机构还没有您的照片，请带身份证到社区服务点确认本人",
 })
@@ -857,6 +860,20 @@ RESULT_BUTTONS: dict[str, str] = {
     "back": "返回首页",
 }
 FAMILY_CERTIFIED_STEP = "家属已帮您完成认证"
+FAMILY_CERTIFIED_STEP_NAMED = "家属{helper}已帮您完成认证"  # a helper name has at most 8 characters: fits 20
+
+
+def family_certified_step(helper: str | None) -> str:
+    """The retiree's template field when a family member certified for them, naming the helper."""
+    return FAMILY_CERTIFIED_STEP_NAMED.format(helper=helper) if helper else FAMILY_CERTIFIED_STEP
+
+
+def certified_by_text(by: str | None, helper: str | None = None) -> str | None:
+    """Who did a certification, as read: 本人 / 家属 女儿 小红 / 工作人员 / 数据比对."""
+    if not by:
+        return None
+    words = CERTIFIED_BY.get(by, by)
+    return f"{words} {helper}" if by == "family" and helper else words
 
 
 def failure_words(reasons, advice=(), strong: bool = False) -> tuple[str, str, str]:

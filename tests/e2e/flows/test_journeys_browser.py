@@ -121,6 +121,22 @@ def test_family_page_and_home_visit_walk(stack, browser):
     assert "二维码" in browser.wait_for_text("二维码")
     shot(browser, "h5-family-qr.png")
 
+    # the son writes what his mother should read for him; a number is refused and kept out
+    open_as(stack, browser, ids["son_openid"], "/h5/family")
+    browser.wait_for_text("您的称呼")
+    browser.type("input[name=helper_name]", "13912345678")
+    browser.click(".proxy-of form[action^='/h5/family/name/'] button")
+    assert "不要写数字" in browser.wait_for_text("称呼没有保存")
+    open_as(stack, browser, ids["son_openid"], "/h5/family")
+    browser.wait_for_text("您的称呼")
+    browser.type("input[name=helper_name]", "儿子 小明")
+    browser.click(".proxy-of form[action^='/h5/family/name/'] button")
+    browser.wait_for_text("我在帮他们认证")
+    assert browser.script("return document.querySelector('input[name=helper_name]').value") == "儿子 小明"
+    shot(browser, "h5-family-helper-name.png")
+    open_as(stack, browser, ids["zhang_openid"], "/h5/family")
+    assert "家属 儿子 小明" in browser.wait_for_text("家属 儿子")
+
     # the menu's 预约上门认证: a wrong phone number keeps what was typed
     open_as(stack, browser, ids["zhang_openid"], "/h5/home-visit")
     browser.wait_for_text("预约上门认证")

@@ -129,3 +129,38 @@ def test_the_failure_message_carries_the_page_words_and_a_link_back(world):
     assert "%2Fh5%2Fresult%2F" + attempt_id in note.payload["url"]
     assert view.spoken == "这次没有通过。光线太暗，看不清脸。请到亮一点的地方再试一次。"
     assert view.retry and view.home_visit_url.startswith("/h5/home-visit")
+
+
+def test_a_helper_who_gives_a_name_is_shown_by_it_in_records_card_and_message(world):
+    """"家属 XX": the retiree can tell which of the family certified, and whom to revoke."""
+    binding_id = world.bind(world.family_user_id, world.retiree_id)
+    with world.services.db.session() as s:
+        people.set_helper_name(s, binding_id, s.get(WeChatUser, world.family_user_id), "  女儿 小红 ")
+    attempt_id = _attempt(world, world.family_user_id)
+    verification.record_verdict(world.services, attempt_id, verification.RefusedVideo("pass", [], []), now=NOW)
+    with world.services.db.session() as s:
+        lines = people.history_of(s, world.retiree_id)
+        assert (lines[0].by, lines[0].helper) == ("family", "女儿 小红")
+        told = s.scalars(select(Notification).where(Notification.openid == "o_zhang_self")).one()
+    assert told.payload["data"]["thing3"]["value"] == "家属女儿 小红已帮您完成认证"
+    assert _card(world, world.self_user_id)["last_by"] == "家属 女儿 小红"
+    assert "（家属 女儿 小红）" in replies.records_text(world.services, "o_zhang_self")
+
+
+def test_a_helper_name_is_short_plain_words_never_a_number_and_only_the_helper_sets_it(world):
+    binding_id = world.bind(world.family_user_id, world.retiree_id)
+    with world.services.db.session() as s:
+        helper, other = s.get(WeChatUser, world.family_user_id), s.get(WeChatUser, world.self_user_id)
+        for bad in ("", "   ", "13800138000", "小红13800138000", "一二三四五六七八九十"):
+            try:
+                people.set_helper_name(s, binding_id, helper, bad)
+            except people.FlowError as exc:
+                assert exc.code == "helper_name_invalid"
+            else:
+                raise AssertionError(f"{bad!r} was accepted")
+        try:
+            people.set_helper_name(s, binding_id, other, "坏人")
+        except people.FlowError as exc:
+            assert exc.code == "not_bound"
+        else:
+            raise AssertionError("someone else named the helper")
