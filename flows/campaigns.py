@@ -318,7 +318,7 @@ def recipients_page(session: Session, campaign_id: int, status: str | None = Non
 # --- the schedule ------------------------------------------------------------------
 
 
-def plan_automatic(services, today: dt.date) -> list[int]:
+def plan_automatic(services, today: dt.date, agency_ids: list[int] | None = None) -> list[int]:
     """Plan and start the day's automatic reminders for every agency; each at most once (auto_key).
 
     * the birthday-month reminder, once a month — unless the deadline is within
@@ -327,7 +327,8 @@ def plan_automatic(services, today: dt.date) -> list[int]:
     """
     started = []
     with services.db.session() as session:
-        agencies = [a for a in session.scalars(select(Agency)) if a.cycle_policy]
+        agencies = [a for a in session.scalars(select(Agency)) if a.cycle_policy
+                    and (agency_ids is None or a.id in agency_ids)]
     for agency in agencies:
         bounds = bounds_for(policy_of(agency), today)
         wanted = []

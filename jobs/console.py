@@ -13,6 +13,7 @@ import logging
 from flows import clock
 from flows.campaigns import dispatch, plan_automatic, watchdog
 from flows.cycle_run import run_cycle as run
+from flows.daily import run_due
 from flows.imports import run_photo_job, run_roster_job
 from jobs.context import get_services as services
 from jobs.context import use_services  # noqa: F401 - tests and workers hand theirs in here too
@@ -44,6 +45,21 @@ def run_cycle(dry_run: bool = False, day: str | None = None) -> list[str]:
         started = plan_automatic(services(), today)
         lines.append(zh.AUTO_CAMPAIGNS_STARTED.format(count=len(started)))
     return lines
+
+
+#: one daily run at a time: a tick that finds it held leaves the work to the one running
+DAILY_LOCK = "lifecert:daily-run"
+
+
+def daily() -> list[str]:
+    """rq cron, every minute: each agency's daily run once its own 01:30 has passed (flows.daily)."""
+    lock = services().redis.lock(DAILY_LOCK, timeout=3600, blocking=False)
+    if not lock.acquire(blocking=False):
+        return []
+    try:
+        return [f"{code} {day.isoformat()}" for code, day in run_due(services())]
+    finally:
+        lock.release()
 
 
 def tick() -> list[int]:
