@@ -146,12 +146,14 @@ def result_page(attempt_id: str):
 
 
 def _may_see(db, attempt: Attempt) -> bool:
-    """The recorder, or anyone still bound to the person, may read an attempt's result."""
+    """The recorder, or anyone still bound to the person, may read an attempt's result — but not
+    someone whose claim of being the person is not yet proven (they typed a name and ID number)."""
     if attempt.wechat_user_id == g.user_id:
         return True
-    return db.scalar(select(Binding.id).where(Binding.wechat_user_id == g.user_id,
-                                              Binding.retiree_id == attempt.retiree_id,
-                                              Binding.revoked_at.is_(None)).limit(1)) is not None
+    bindings = db.scalars(select(Binding).where(Binding.wechat_user_id == g.user_id,
+                                                Binding.retiree_id == attempt.retiree_id,
+                                                Binding.revoked_at.is_(None)))
+    return any(not people_flow.is_pending(b) for b in bindings)
 
 
 @bp.get("/h5/camera-help")

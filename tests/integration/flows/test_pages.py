@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from flows import clock
-from storage.models import Agency, Attempt, AttemptStatus, Challenge
+from storage.models import Agency, Attempt, AttemptStatus, Binding, BindingKind, Challenge
 
 NOW = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc)
 
@@ -71,6 +71,19 @@ def test_the_result_page_gives_one_reason_one_action_and_big_ways_on(app, world)
     # someone else cannot read it
     other = world.add_user("o_other")
     assert login(app, other).get(f"/h5/result/{attempt_id}").status_code == 404
+
+
+def test_a_claim_of_self_not_yet_proven_reads_no_result_of_the_real_person(app, world):
+    """Typing someone's name and ID number is not proof: the claimant sees nothing of their record."""
+    attempt_id = _attempt(world, AttemptStatus.failed, ["too_dark"], ["more_light"])
+    claimant = world.add_user("o_claimant")
+    with world.services.db.session() as s:
+        claim = Binding(wechat_user_id=claimant, retiree_id=world.retiree_id, kind=BindingKind.self_,
+                        created_via="name_id")
+        s.add(claim)
+        s.flush()
+        claim.confirmed_at = None  # the column's default confirms (flows.people._bind does the same)
+    assert login(app, claimant).get(f"/h5/result/{attempt_id}").status_code == 404
 
 
 def test_a_typo_in_the_id_number_keeps_what_was_typed_and_marks_where_to_look(app, world):
