@@ -56,6 +56,9 @@ QUOTA_EXHAUSTED = 45009
 PERMANENT = zh.WECHAT_ERRORS
 BEIJING = ZoneInfo("Asia/Shanghai")
 IN_HAND = ("queued", "sending", "unconfirmed")  # not settled: the sweeper watches these
+#: the channels this sender sends through WeChat; another channel's rows (``sms``: the roster-phone
+#: notices of flows.people.tell_roster_phone) wait in the outbox for their own gateway
+WECHAT_CHANNELS = ("template", "custom")
 AWAITING_REPORT = ("sending", "unconfirmed")  # WeChat may have it; its delivery report settles the row
 
 
@@ -174,7 +177,7 @@ def _claim(services, nid: int) -> Notification | None:
     confirm = dt.timedelta(seconds=services.settings.outbox_confirm_s)
     with services.db.session() as s:
         n = s.get(Notification, nid)
-        if n is None or n.status not in ("queued", "paused"):
+        if n is None or n.status not in ("queued", "paused") or n.channel not in WECHAT_CHANNELS:
             return None
         if paused_until(services):
             s.execute(update(Notification).where(Notification.id == nid, Notification.status == "queued")
@@ -296,7 +299,7 @@ def sweep(services, now: dt.datetime | None = None) -> dict[str, int]:
     handed: list[int] = []
     with services.db.session() as s:
         rows = s.execute(select(Notification.id, Notification.status, Notification.tries, Notification.lease_until)
-                         .where(Notification.status.in_(IN_HAND),
+                         .where(Notification.status.in_(IN_HAND), Notification.channel.in_(WECHAT_CHANNELS),
                                 or_(Notification.lease_until.is_(None), Notification.lease_until <= now))
                          .order_by(Notification.id).limit(5000)).all()
     for nid, status, tries, until in rows:

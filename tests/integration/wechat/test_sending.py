@@ -121,3 +121,22 @@ def test_too_long_or_missing_fields_are_refused_when_queued():
         render("suspension", {"name": "张*"})
     with pytest.raises(ValueError):
         render("no_such_kind", {})
+
+
+def test_a_notice_for_the_sms_gateway_is_never_sent_through_wechat(stack):
+    """The roster-phone notice (flows.people.tell_roster_phone) waits for the SMS gateway: the WeChat
+    sender and its sweeper leave it queued instead of sending text to an empty openid and failing it."""
+    with stack.services.db.session() as s:
+        row = Notification(openid="", kind="self_claim", channel="sms", payload={"phone_masked": "139****5678"},
+                           status="queued", dedupe_key="sms:self_claim:test")
+        s.add(row)
+        s.flush()
+        nid = row.id
+    assert sender.deliver(stack.services, nid) == "queued"
+    far = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    sender.sweep(stack.services, now=far)
+    stack.run_worker()
+    with stack.services.db.session() as s:
+        row = s.get(Notification, nid)
+        assert (row.status, row.tries, row.errcode) == ("queued", 0, None)
+    assert stack.call("GET", "/_fake/templates")["items"] == []
