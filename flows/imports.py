@@ -219,18 +219,25 @@ def _fail(services, job_key: str, exc: BaseException) -> None:
 
 
 STAGED_CONTEXT = b"staged_roster"
+STAGED_PHOTOS_CONTEXT = b"staged_photos"
+
+
+def stage_upload(services, upload_key: str, stream, context: bytes = STAGED_CONTEXT) -> None:
+    """Keep an uploaded file (a roster with full ID numbers; a photo ZIP named 姓名+身份证号.jpg, of faces)
+    in the object store only encrypted, bound to its key, until the job that reads it deletes it."""
+    data = stream.read()
+    services.objects.put_bytes(upload_key, services.cipher.encrypt_bytes(data, context, row=upload_key))
 
 
 def stage_roster(services, upload_key: str, stream) -> None:
-    """Keep an uploaded roster (full ID numbers) in the object store only encrypted, bound to its key."""
-    data = stream.read()
-    services.objects.put_bytes(upload_key, services.cipher.encrypt_bytes(data, STAGED_CONTEXT, row=upload_key))
+    """A roster upload, staged encrypted (see :func:`stage_upload`)."""
+    stage_upload(services, upload_key, stream, STAGED_CONTEXT)
 
 
-def _read_staged(services, upload_key: str) -> bytes:
+def _read_staged(services, upload_key: str, context: bytes = STAGED_CONTEXT) -> bytes:
     blob = services.objects.get_bytes(upload_key)
     try:
-        return services.cipher.decrypt_bytes(blob, STAGED_CONTEXT, row=upload_key)
+        return services.cipher.decrypt_bytes(blob, context, row=upload_key)
     except DecryptionError:
         return blob  # staged by a release before staged files were encrypted
 
@@ -318,8 +325,10 @@ def _photo_job(services, job_key: str, upload_key: str, agency_id: int, admin_id
             progress.update(redis, job_key, done=done, total=total)
 
     try:
-        data = services.objects.get_bytes(upload_key)
-        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, clock.local_today(), tick)
+        data = _read_staged(services, upload_key, STAGED_PHOTOS_CONTEXT)
+        with services.db.session() as session:
+            zone = clock.zone_of(session.get(Agency, agency_id))
+        report = import_photo_zip(services, cipher, agency_id, io.BytesIO(data), enroll, clock.local_today(zone), tick)
     except zipfile.BadZipFile:
         progress.update(redis, job_key, state="failed", message=zh.PHOTO_BAD_ZIP)
         return {"error": "bad_zip"}

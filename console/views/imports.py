@@ -39,10 +39,9 @@ def _start_import(kind: str, job: queues.JobSpec, upload, suffix: str, *args) ->
     svc = services()
     job_key = progress.new_job_key(kind)
     upload_key = f"imports/{job_key}/{uuid.uuid4().hex}{suffix}"
-    if kind == "roster":
-        imports_flow.stage_roster(svc, upload_key, upload.stream)  # encrypted while it waits for the worker
-    else:
-        svc.objects.put(upload_key, upload.stream, -1)
+    # encrypted while it waits for the worker: both kinds hold full ID numbers (and the ZIP, faces)
+    imports_flow.stage_upload(svc, upload_key, upload.stream,
+                              imports_flow.STAGED_CONTEXT if kind == "roster" else imports_flow.STAGED_PHOTOS_CONTEXT)
     progress.start(svc.redis, job_key, kind, viewer().agency_id)
     queues.enqueue(svc, job, job_key, upload_key, *args, job_id=job_key, result_ttl=86400)
     with svc.db.session() as s:

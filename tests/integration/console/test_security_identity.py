@@ -72,3 +72,34 @@ def test_a_staged_roster_upload_is_encrypted_until_the_job_deletes_it(as_admin, 
     assert not [p for p in (root / "imports").rglob("*") if p.is_file()]
     with world.services.db.session() as s:
         assert s.scalar(select(AuditLog).where(AuditLog.action == "roster.import")).detail["created"] == 1
+
+
+def test_a_staged_photo_zip_is_encrypted_until_the_job_deletes_it(as_admin, world):
+    """The ZIP's file names are 姓名+身份证号.jpg and its contents are faces: staged only encrypted."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from rq import SimpleWorker
+
+    from jobs.context import use_services
+    from storage.queues import IMPORT_PHOTOS, queue
+    from tests.integration.console.conftest import post as console_post
+
+    good = make_id("230102", "19460315", "123")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(f"张三{good}.jpg", b"\xff\xd8\xff\xe0 not really a face")
+    response = console_post(as_admin, "/console/imports/photos", {"file": (io.BytesIO(buf.getvalue()), "p.zip")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    root = Path(world.services.settings.local_store_dir)
+    staged = [p for p in (root / "imports").rglob("*") if p.is_file()]
+    assert len(staged) == 1
+    blob = staged[0].read_bytes()
+    assert good.encode() not in blob and "张三".encode() not in blob and b"not really a face" not in blob
+    use_services(world.services)
+    SimpleWorker([queue(world.services, IMPORT_PHOTOS.queue)], connection=world.services.redis).work(burst=True)
+    assert not [p for p in (root / "imports").rglob("*") if p.is_file()]
+    with world.services.db.session() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "photos.import")).detail["rejected"] == 1
