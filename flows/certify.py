@@ -28,7 +28,7 @@ from certification.attempts import AttemptPolicy, may_issue, may_start
 from certification.challenge import ChallengeState, challenge_state, new_challenge
 from flows import FlowError, clock
 from flows.notify import notify_attempt_result
-from flows.people import check_may_certify, require_consent
+from flows.people import check_may_certify, counted_attempt_filter, require_consent, unproven_claimants
 from storage import audit, queues
 from storage.models import (
     Agency,
@@ -102,7 +102,7 @@ def retiree_agency(session, retiree_id: int) -> int | None:
 
 
 def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPolicy,
-                  exclude_attempt: str | None = None) -> None:
+                  exclude_attempt: str | None = None, wechat_user_id: int | None = None) -> None:
     """The attempt limits (per day, one at a time, not while under review), counted at the challenge, the upload
     and the submit, so challenges fetched side by side cannot add up to more attempts than the day allows.
     Every attempt counts, an uploaded but never submitted one too. The day is the agency's: the daily
@@ -112,7 +112,7 @@ def _check_limits(session, retiree_id: int, now: dt.datetime, policy: AttemptPol
     day_start = clock.day_start(zone, clock.local_today(zone, now))
     rows = session.execute(
         select(Attempt.id, Attempt.status, Attempt.created_at)
-        .where(Attempt.retiree_id == retiree_id)
+        .where(Attempt.retiree_id == retiree_id, counted_attempt_filter(session, retiree_id, wechat_user_id))
         .order_by(Attempt.created_at.desc())
         .limit(50)
     ).all()
@@ -135,10 +135,13 @@ def start_challenge(services, wechat_user_id: int, retiree_id: int, now: dt.date
         local_day = clock.local_today(zone, now)
         retiree = check_may_certify(session, wechat_user_id, retiree_id, local_day)
         require_consent(session, wechat_user_id, retiree.id)
-        _check_limits(session, retiree.id, now, policy)
+        _check_limits(session, retiree.id, now, policy, wechat_user_id=wechat_user_id)
         day_start = clock.day_start(zone, local_day)  # the agency's day
+        claimants = unproven_claimants(session, retiree.id)
+        whose = (Challenge.wechat_user_id == wechat_user_id if wechat_user_id in claimants
+                 else Challenge.wechat_user_id.not_in(claimants) if claimants else Challenge.retiree_id == retiree.id)
         issued = [_aware(c) for c in session.scalars(
-            select(Challenge.created_at).where(Challenge.retiree_id == retiree.id,
+            select(Challenge.created_at).where(Challenge.retiree_id == retiree.id, whose,
                                                Challenge.created_at >= day_start - dt.timedelta(hours=1)))]
         refusal = may_issue(sum(1 for c in issued if c >= now - dt.timedelta(hours=1)),
                             sum(1 for c in issued if c >= day_start), policy)
@@ -388,7 +391,7 @@ def receive_upload(services, challenge_id: str, wechat_user_id: int, stream: Byt
                              target_kind="challenge", target_id=challenge_id, at_s=round(at, 3))
                 session.commit()
                 raise FlowError("stream_timing")
-        _check_limits(session, retiree_id, now, policy)
+        _check_limits(session, retiree_id, now, policy, wechat_user_id=wechat_user_id)
 
     attempt = Attempt(id=new_uuid(), retiree_id=retiree_id, wechat_user_id=wechat_user_id,
                       challenge_id=challenge_id, created_at=now)
@@ -426,7 +429,8 @@ def submit(services, attempt_id: str, wechat_user_id: int, now: dt.datetime | No
         if attempt.status == AttemptStatus.created:
             check_may_certify(session, wechat_user_id, attempt.retiree_id, now.date())
             require_consent(session, wechat_user_id, attempt.retiree_id)
-            _check_limits(session, attempt.retiree_id, now, policy, exclude_attempt=attempt.id)
+            _check_limits(session, attempt.retiree_id, now, policy, exclude_attempt=attempt.id,
+                          wechat_user_id=wechat_user_id)
         changed = session.execute(
             update(Attempt).where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.created)
             .values(status=AttemptStatus.queued)
@@ -513,8 +517,10 @@ def give_up(services, attempt_id: str, now: dt.datetime) -> bool:
     return True
 
 
-def recent_verdicts(session, retiree_id: int) -> list[str]:
-    """The latest verdicts of a retiree's attempts, newest first."""
+def recent_verdicts(session, retiree_id: int, wechat_user_id: int | None = None) -> list[str]:
+    """The latest verdicts of a retiree's attempts that count for ``wechat_user_id``, newest first
+    (an unproven claimant's failures are his own: see :func:`unproven_claimants`)."""
     return list(session.scalars(
-        select(Attempt.verdict).where(Attempt.retiree_id == retiree_id, Attempt.verdict.is_not(None))
+        select(Attempt.verdict).where(Attempt.retiree_id == retiree_id, Attempt.verdict.is_not(None),
+                                      counted_attempt_filter(session, retiree_id, wechat_user_id))
         .order_by(Attempt.finished_at.desc()).limit(10)))

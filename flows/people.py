@@ -471,16 +471,39 @@ def people_of(session: Session, user: WeChatUser, today: dt.date) -> list[Person
         history = history_of(session, retiree.id, limit=1)
         people.append(PersonView(retiree.id, binding_row.id, binding_row.kind.value, retiree.name,
                                  status.code.value, status.due_by, state.last_certified_on,
-                                 under_review=under_review(session, retiree.id), valid_until=valid_until,
+                                 under_review=under_review(session, retiree.id, user.id), valid_until=valid_until,
                                  back_pay_months=back_pay, last_by=history[0].by if history else None,
                                  last_helper=history[0].helper if history else None))
     return people
 
 
-def under_review(session: Session, retiree_id: int) -> bool:
-    """Whether an attempt of the retiree waits for a reviewer (a decision moves it out of ``review``)."""
-    return session.scalar(select(Attempt.id).where(Attempt.retiree_id == retiree_id,
-                                                   Attempt.status == AttemptStatus.review).limit(1)) is not None
+def unproven_claimants(session, retiree_id: int) -> set[int]:
+    """WeChat users whose claim to be this retiree was never proven (they typed a name and ID number).
+
+    Their attempts count against their own limits only, and the retiree's count leaves them out:
+    otherwise anyone who knows a name and ID number could fail with their own face until the real
+    person is refused for the day or held "under review".
+    """
+    return set(session.scalars(select(Binding.wechat_user_id).where(
+        Binding.retiree_id == retiree_id, Binding.kind == BindingKind.self_, Binding.confirmed_at.is_(None))))
+
+
+def counted_attempt_filter(session, retiree_id: int, wechat_user_id: int | None):
+    """The WHERE clause of the attempts that count for ``wechat_user_id`` acting for ``retiree_id``."""
+    claimants = unproven_claimants(session, retiree_id)
+    if wechat_user_id is not None and wechat_user_id in claimants:
+        return Attempt.wechat_user_id == wechat_user_id
+    if not claimants:
+        return Attempt.retiree_id == retiree_id
+    return Attempt.wechat_user_id.is_(None) | Attempt.wechat_user_id.not_in(claimants)
+
+
+def under_review(session: Session, retiree_id: int, wechat_user_id: int | None = None) -> bool:
+    """Whether an attempt of the retiree that counts for ``wechat_user_id`` waits for a reviewer (a
+    decision moves it out of ``review``): an unproven claimant's held attempt holds up nobody else."""
+    return session.scalar(select(Attempt.id).where(
+        Attempt.retiree_id == retiree_id, Attempt.status == AttemptStatus.review,
+        counted_attempt_filter(session, retiree_id, wechat_user_id)).limit(1)) is not None
 
 
 @dataclasses.dataclass(frozen=True)

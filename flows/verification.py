@@ -208,7 +208,7 @@ def record_verdict(services: Services, attempt_id: str, verdict: Verdict, now: d
         else:
             attempt.status = AttemptStatus.failed
             session.flush()
-            if needs_review(recent_verdicts(session, attempt.retiree_id), policy):
+            if needs_review(recent_verdicts(session, attempt.retiree_id, attempt.wechat_user_id), policy):
                 attempt.status = AttemptStatus.review
                 attempt.reasons = [*attempt.reasons, "repeated_failures"]
         if attempt.status == AttemptStatus.review:

@@ -241,3 +241,25 @@ def test_challenges_fetched_side_by_side_do_not_beat_the_daily_limit(world, monk
     with pytest.raises(FlowError) as exc:  # the first is still running: one at a time, checked at submit too
         certify.submit(world.services, attempts[1].id, uid, policy=policy)
     assert exc.value.code == "already_running"
+
+
+def test_an_unproven_claimant_cannot_use_up_the_real_persons_attempts(world, wang):
+    """Someone who typed the retiree's name and ID number fails with his own face until the limits
+    stop him: the retiree's family (and the real retiree) still certify today, not "under review"."""
+    retiree_id, family, _ = wang
+    attacker = world.add_user("o_attacker")
+    _link(world, attacker, retiree_id)
+    outcomes = []
+    for _ in range(8):
+        try:
+            outcomes.append(_record(world, attacker, retiree_id,
+                                    verification.RefusedVideo("fail", ["not_same_person"], [])))
+        except FlowError as exc:
+            outcomes.append(exc.code)
+    assert "passed" not in outcomes and outcomes[-1] in ("under_review", "daily_limit")  # he is stopped
+    with world.services.db.session() as s:
+        (card,) = people.people_of(s, s.get(WeChatUser, family), TODAY)
+        assert not card.under_review and card.may_start  # her card is not held up by his attempts
+    assert _record(world, family, retiree_id) == "passed"  # the real family is not
+    with world.services.db.session() as s:
+        assert not people.is_confirmed_self(s, attacker, retiree_id)
