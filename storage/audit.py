@@ -4,7 +4,9 @@ The log is evidence, so its entries are hash-chained: each entry's ``entry_hash`
 sha256 of the previous entry's hash and of this entry's content. Editing, deleting or
 inserting a row in the middle breaks the chain, and :func:`verify_chain` (the
 ``flask audit-verify`` command) finds the first entry where it breaks. On PostgreSQL the
-writers queue on an advisory lock, so the chain stays a line under concurrent writers.
+writers queue on an advisory lock, so the chain stays a line under concurrent writers; on
+SQLite they queue on its write lock, taken (by a write that changes nothing) before the last
+hash is read — else two writers could read the same last entry and fork the chain.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ def entry_digest(prev_hash: str | None, entry: AuditLog) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
+def _lock_chain(session: Session) -> None:
+    """Hold the chain until this transaction ends, before the last hash is read."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    else:  # SQLite: a write that changes nothing still takes the database's write lock for the transaction
+        session.execute(text("DELETE FROM audit_log WHERE 0 = 1"))
+
+
 def record(session: Session, actor_kind: str, action: str, *, actor_id: str | int | None = None,
            target_kind: str | None = None, target_id: str | int | None = None, at: dt.datetime | None = None,
            **detail) -> AuditLog:
@@ -54,8 +64,7 @@ def record(session: Session, actor_kind: str, action: str, *, actor_id: str | in
         detail=detail,
         request_id=rid[:_MAX_REQUEST_ID] if rid else None,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    _lock_chain(session)
     prev = session.scalar(select(AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1))  # autoflushes ours
     entry.prev_hash = prev
     entry.entry_hash = entry_digest(prev, entry)
@@ -68,8 +77,7 @@ def record_many(session: Session, actor_kind: str, action: str, entries: list[di
     """Many entries of one action in one bulk INSERT, chained in order. Each dict: target_kind, target_id, detail."""
     if not entries:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    _lock_chain(session)
     prev = session.scalar(select(AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1))
     rid = request_id.get()
     rows = []

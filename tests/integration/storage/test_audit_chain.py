@@ -104,3 +104,35 @@ def test_truncate_is_refused_and_the_runtime_role_may_only_insert_and_select(app
                     conn.execute(text(statement))
     finally:
         runtime.dispose()
+
+
+def test_writers_side_by_side_keep_the_chain_a_line(app):
+    """Four threads auditing at once (gunicorn threads, rq workers): no two entries share a predecessor,
+    so a busy day never reads as tampering. PostgreSQL queues them on an advisory lock; SQLite on its
+    write lock, taken before the last hash is read."""
+    import threading
+
+    db = app.extensions["lifecert"].db
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def writer(k: int) -> None:
+        try:
+            start.wait()
+            for i in range(15):
+                with db.session() as s:
+                    audit.record(s, "admin", "people.view", actor_id=k, target_kind="retiree", target_id=i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.engine.connect() as conn:
+        forks = conn.execute(text("SELECT prev_hash, COUNT(*) FROM audit_log GROUP BY prev_hash HAVING COUNT(*) > 1"))
+        assert list(forks) == []
+    result = _verify(app)
+    assert result.exit_code == 0 and "60 entries" in result.output, result.output
