@@ -52,9 +52,21 @@ def _healthz(port: int) -> int:
     return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
 
 
+def _up(port: int, within: float = 60.0) -> int:
+    """/healthz once the freshly started service answers (a loaded box makes the first answer slow)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return _healthz(port)
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def test_a_killed_gunicorn_master_takes_its_workers_along_and_comes_back_on_its_port(supervised):
     sup, port, _ = supervised
-    assert _healthz(port) == 200
+    assert _up(port) == 200
     master = sup.status()["web"][1]
     workers = harness.children_of(master)
     assert len(workers) == 2
