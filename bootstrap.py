@@ -72,4 +72,4 @@ class Services:
 def build_services(settings: Settings) -> Services:
     return Services(settings=settings, db=Database(settings.database_url), objects=make_object_store(settings),
                     cipher=FieldCipher(settings.data_key, settings.index_key, settings.data_key_id,
-                                       settings.old_data_keys))
+                                       settings.old_data_keys, settings.old_index_keys))

@@ -70,6 +70,9 @@ class Settings:
     # to read rows `flask reencrypt` has not moved yet (LIFECERT_DATA_KEY_ID, LIFECERT_OLD_DATA_KEYS="1:base64,…").
     data_key_id: int = 1
     old_data_keys: dict = dataclasses.field(default_factory=dict)
+    # Retired blind-index keys that still match until `flask reindex` has moved every row
+    # (LIFECERT_OLD_INDEX_KEYS="base64,…").
+    old_index_keys: list = dataclasses.field(default_factory=list)
 
     def vision_config(self):
         """The :class:`vision.VisionConfig` every worker, command and test judges with."""
@@ -183,6 +186,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             problems.append(f"{PREFIX}OLD_DATA_KEYS is 'id:base64-32-bytes,…' without the current key id")
             continue
         old_data_keys[int(kid)] = old_key
+    old_index_keys: list[bytes] = []
+    for raw in (get("OLD_INDEX_KEYS", "") or "").split(","):
+        if not raw.strip():
+            continue
+        try:
+            old_index = base64.b64decode(raw.strip(), validate=True)
+        except ValueError:
+            old_index = b""
+        if len(old_index) != 32 or old_index in (index_key, data_key):
+            problems.append(f"{PREFIX}OLD_INDEX_KEYS is 'base64-32-bytes,…' of retired index keys only")
+            continue
+        old_index_keys.append(old_index)
     if data_key == index_key:
         problems.append(f"{PREFIX}DATA_KEY and {PREFIX}INDEX_KEY must differ")
 
@@ -273,6 +288,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         index_key=index_key,
         data_key_id=data_key_id,
         old_data_keys=old_data_keys,
+        old_index_keys=old_index_keys,
         instance_dir=instance_dir,
         vision_models_dir=Path(get("VISION_MODELS_DIR", str(REPO_ROOT.parent / "shared" / "models"))),
         wechat=wechat,

@@ -21,6 +21,7 @@ from flows.campaigns import plan_automatic
 from flows.cycle_run import run_cycle
 from flows.demo import seed_demo
 from flows.face_templates import reembed_anchor_photos
+from flows.personal_keys import reindex_retiree
 from flows.ports import Services
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit, queues
@@ -95,6 +96,32 @@ def register_cli(app: Flask) -> None:
                 audit.record(session, "cli", "data.reencrypt", target_kind="retiree", target_id=last_id,
                              rows=len(rows), key_id=cipher.key_id)
         click.echo(f"re-encrypted {moved} values under key {cipher.key_id}")
+
+    @app.cli.command("reindex")
+    @click.option("--batch", default=500, show_default=True, help="rows per transaction")
+    def reindex(batch: int) -> None:
+        """Move every person's blind index to the current LIFECERT_INDEX_KEY (retired keys in LIFECERT_OLD_INDEX_KEYS).
+
+        Each row's ID and phone ciphertexts are bound to its index, so they are re-encrypted with it.
+        Look-ups match retired keys meanwhile; drop LIFECERT_OLD_INDEX_KEYS once this reports 0.
+        """
+        cipher = _cipher()
+        moved = last_id = 0
+        while True:
+            with _services().db.session() as session:
+                rows = list(session.scalars(select(Retiree).where(Retiree.id > last_id).order_by(Retiree.id)
+                                            .limit(batch)))
+                if not rows:
+                    break
+                in_batch = 0
+                for retiree in rows:
+                    last_id = retiree.id
+                    in_batch += reindex_retiree(cipher, retiree)
+                moved += in_batch
+                if in_batch:
+                    audit.record(session, "cli", "data.reindex", target_kind="retiree", target_id=last_id,
+                                 rows=in_batch)
+        click.echo(f"re-indexed {moved} people under the current index key")
 
     @app.cli.command("db-grant-runtime")
     @click.argument("role")

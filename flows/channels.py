@@ -26,6 +26,7 @@ from certification.idnumber import InvalidIdNumber, validate_id_number
 from flows import clock
 from flows.cycles import apply_pass, policy_of
 from flows.face_templates import enrol_image
+from flows.personal_keys import find_retiree_by_id_number
 from flows.requests import overpaid_months, payment_stop_month
 from storage import audit
 from storage.models import (
@@ -144,8 +145,7 @@ def record_data_comparison(session: Session, cipher: FieldCipher, agency: Agency
         except InvalidIdNumber:
             report.bad.append(line)
             continue
-        retiree = session.scalar(select(Retiree).where(
-            Retiree.id_number_index == cipher.blind_index(number, b"id_number")))
+        retiree = find_retiree_by_id_number(session, cipher, number)
         if not in_scope(retiree, agency.id, region_ids) or retiree.pension_status == PensionStatus.stopped:
             report.not_found += 1
             continue

@@ -21,6 +21,7 @@ from certification import cycle
 from certification.idnumber import mask_id_number, validate_id_number
 from certification.phone import mask_phone
 from flows import clock
+from flows.personal_keys import find_retiree_by_id_number
 from flows.photos import enroll as default_enroll
 from flows.ports import Services
 from storage import audit
@@ -120,13 +121,14 @@ def _seed_person(services: Services, agency_id: int, regions: dict[str, int], pe
     cipher = services.cipher
     info = validate_id_number(person.id_number, today=today)
     with services.db.session() as s:
-        retiree = s.scalar(select(Retiree).where(Retiree.id_number_index == cipher.blind_index(info.number, b"id_number")))
+        retiree = find_retiree_by_id_number(s, cipher, info.number)
         if retiree is None:
+            index = cipher.blind_index(info.number, b"id_number")
             retiree = Retiree(agency_id=agency_id, region_id=regions[person.region], name=person.name,
-                              id_number_enc=cipher.encrypt(info.number, b"id_number"),
-                              id_number_index=cipher.blind_index(info.number, b"id_number"),
+                              id_number_enc=cipher.encrypt(info.number, b"id_number", row=index),
+                              id_number_index=index,
                               id_number_masked=mask_id_number(info.number), birth_date=info.birth_date, sex=info.sex,
-                              ss_number=f"DEMO{info.number[-6:]}", phone_enc=cipher.encrypt(person.phone, b"phone"),
+                              ss_number=f"DEMO{info.number[-6:]}", phone_enc=cipher.encrypt(person.phone, b"phone", row=index),
                               phone_masked=mask_phone(person.phone), address=zh.DEMO_ADDRESS.format(region=person.region))
             s.add(retiree)
             s.flush()

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from flows import clock, get_row, photos, progress
+from flows.personal_keys import id_number_matches
 from flows.photos import Enrollment, reason_words
 from flows.roster import RosterFileError, import_roster, read_rows
 from storage import audit
@@ -159,7 +160,7 @@ def _enroll_entry(services, cipher, agency_id, archive, filename, info, enroll, 
         return ["bad_id_number"]
     with services.db.session() as session:
         retiree = session.scalar(select(Retiree).where(
-            Retiree.id_number_index == cipher.blind_index(info_id.number, b"id_number"),
+            id_number_matches(cipher, info_id.number),
             Retiree.agency_id == agency_id))
         if retiree is None:
             return ["not_in_roster"]

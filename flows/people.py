@@ -21,6 +21,7 @@ from certification import cycle
 from certification.idnumber import InvalidIdNumber, validate_id_number
 from flows import FlowError, get_row
 from flows.cycles import policy_of, retiree_state
+from flows.personal_keys import find_retiree_by_id_number
 from storage import audit
 from storage.models import (
     Agency,
@@ -160,8 +161,7 @@ def link_self(session: Session, cipher: FieldCipher, user: WeChatUser, name: str
         info = validate_id_number(id_number, today=today)
     except InvalidIdNumber as exc:
         raise FlowError(str(exc.code)) from exc
-    retiree = session.scalar(select(Retiree).where(
-        Retiree.id_number_index == cipher.blind_index(info.number, b"id_number")))
+    retiree = find_retiree_by_id_number(session, cipher, info.number)
     if retiree is None or retiree.name != name.strip():
         log.info("self-link: no match", extra={"wechat_user_id": user.id})
         raise FlowError("not_found")

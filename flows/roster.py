@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from certification.idnumber import InvalidIdNumber, mask_id_number, validate_id_number
 from certification.phone import InvalidPhoneNumber, mask_phone, validate_phone
+from flows.personal_keys import ID_CONTEXT, PHONE_CONTEXT, find_retiree_by_id_number, reindex_retiree
 from storage import audit
 from storage.models import Agency, Region, Retiree, utcnow
 from storage.personal_data import FieldCipher
@@ -38,9 +39,6 @@ ROW_ERRORS: dict[str, str] = zh.ROSTER_ROW_ERRORS
 
 # Longest value each imported field may hold (the column sizes in storage.models).
 MAX_LENGTHS: dict[str, int] = {"address": 200, "ss_number": 32, "region": 100}
-
-ID_CONTEXT = b"id_number"
-PHONE_CONTEXT = b"phone"
 
 
 class RosterFileError(ValueError):
@@ -211,12 +209,14 @@ def import_roster(
             continue
         seen.add(index)
 
-        retiree = session.scalar(select(Retiree).where(Retiree.id_number_index == index))
+        retiree = find_retiree_by_id_number(session, cipher, info.number)
         if retiree is not None and retiree.agency_id != agency.id:
             # Another agency's person: refuse in words that do not say so, touch nothing.
             code = "not_importable"
             report.errors.append(RowError(line, code, ROW_ERRORS[code]))
             continue
+        if retiree is not None and retiree.id_number_index != index:
+            reindex_retiree(cipher, retiree)  # found under a retired index key: move it now
 
         region = None
         if region_name := fields.get("region"):

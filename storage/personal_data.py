@@ -11,7 +11,9 @@
 * The blind index is HMAC-SHA256 under a *separate* key over the normalised value,
   so the database can find "this ID number" with an equality match without ever
   holding the number in clear, and a leaked index alone cannot be reversed
-  without the index key.
+  without the index key. The index key rotates too: retired index keys still match
+  (:meth:`FieldCipher.blind_indexes`) until ``flask reindex`` has moved every row — its index
+  and the ciphertexts bound to it — to the current key.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -34,7 +36,7 @@ class DecryptionError(ValueError):
 
 class FieldCipher:
     def __init__(self, data_key: bytes, index_key: bytes, key_id: int = LEGACY_KEY_ID,
-                 old_keys: Mapping[int, bytes] | None = None) -> None:
+                 old_keys: Mapping[int, bytes] | None = None, old_index_keys: Sequence[bytes] = ()) -> None:
         if len(data_key) != 32 or len(index_key) != 32:
             raise ValueError("data and index keys must be 32 bytes")
         if data_key == index_key:
@@ -47,7 +49,10 @@ class FieldCipher:
         keys[key_id] = data_key
         self.key_id = key_id
         self._keyring = {k: AESGCM(v) for k, v in keys.items()}
+        if any(len(k) != 32 for k in old_index_keys):
+            raise ValueError("old index keys must be 32 bytes")
         self._index_key = index_key
+        self._old_index_keys = [k for k in old_index_keys if k != index_key]
 
     @staticmethod
     def _aad(context: bytes, row: str | None) -> bytes:
@@ -107,4 +112,20 @@ class FieldCipher:
 
     def blind_index(self, value: str, context: bytes = b"") -> str:
         """Deterministic keyed hash of the normalised value, hex (64 chars)."""
-        return hmac.new(self._index_key, context + b"\x00" + value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self._index_under(self._index_key, value, context)
+
+    def blind_indexes(self, value: str, context: bytes = b"") -> list[str]:
+        """The value's index under the current key, then under each retired index key.
+
+        Look-ups match any of them while ``flask reindex`` moves rows to the current key, so a
+        rotation never makes a person unfindable (a roster re-import would create them twice).
+        """
+        return [self._index_under(key, value, context) for key in (self._index_key, *self._old_index_keys)]
+
+    @property
+    def rotating_index(self) -> bool:
+        return bool(self._old_index_keys)
+
+    @staticmethod
+    def _index_under(key: bytes, value: str, context: bytes) -> str:
+        return hmac.new(key, context + b"\x00" + value.encode("utf-8"), hashlib.sha256).hexdigest()

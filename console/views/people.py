@@ -21,6 +21,7 @@ from console.views.common import ERRORS, agency_today, audit_action, cipher, ser
 from flows import FlowError, channels, standing
 from flows import people as people_flow
 from flows.cycles import policy_of, retiree_state
+from flows.personal_keys import id_number_matches
 from storage.models import (
     Agency,
     Binding,
@@ -56,7 +57,7 @@ def people():
                 shown_q = mask_id_number(q) if len(q) == 18 else ""
                 try:
                     number = validate_id_number(q, today=agency_today()).number
-                    query = query.where(Retiree.id_number_index == cipher().blind_index(number, b"id_number"))
+                    query = query.where(id_number_matches(cipher(), number))
                 except InvalidIdNumber:
                     query = query.where(Retiree.id == -1)
             else:

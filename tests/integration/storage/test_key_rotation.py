@@ -47,7 +47,8 @@ def test_legacy_v1_values_still_decrypt():
 def _app(tmp_path, redis_url, **env):
     from app import create_app
 
-    settings = make_settings(tmp_path, REDIS_URL=redis_url, INDEX_KEY=base64.b64encode(INDEX).decode(), **env)
+    env.setdefault("INDEX_KEY", base64.b64encode(INDEX).decode())
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, **env)
     return create_app(settings)
 
 
@@ -83,3 +84,97 @@ def test_reencrypt_cli_moves_every_row_to_the_current_key(tmp_path, redis_url):
     again = app2.test_cli_runner().invoke(args=["reencrypt"])
     assert "re-encrypted 0" in again.output  # idempotent
     app2.extensions["lifecert"].db.engine.dispose()
+
+
+# The blind index rotates too: a new LIFECERT_INDEX_KEY with the retired one in LIFECERT_OLD_INDEX_KEYS
+# still finds everyone, and `flask reindex` moves each row (index and the ciphertexts bound to it) to the
+# new key in batches. Before: one index key for ever, so a leaked index key could not be retired.
+
+I1, I2 = os.urandom(32), os.urandom(32)
+
+
+def test_blind_indexes_lists_the_current_key_first_then_retired_ones():
+    cipher = FieldCipher(K1, I2, old_index_keys=[I1])
+    number = make_id("230102", "19400101", "001")
+    assert cipher.blind_indexes(number, b"id_number") == [
+        cipher.blind_index(number, b"id_number"), FieldCipher(K1, I1).blind_index(number, b"id_number")]
+    assert FieldCipher(K1, I2).blind_indexes(number, b"id_number") == [cipher.blind_index(number, b"id_number")]
+    with pytest.raises(ValueError):
+        FieldCipher(K1, I2, old_index_keys=[b"short"])
+
+
+def _indexed_people(tmp_path, redis_url, count: int) -> list[str]:
+    from storage.db import upgrade
+
+    app1 = _app(tmp_path, redis_url, DATA_KEY=base64.b64encode(K1).decode(), INDEX_KEY=base64.b64encode(I1).decode())
+    upgrade(app1.extensions["lifecert"].settings.database_url)
+    c1 = app1.extensions["lifecert"].cipher
+    numbers = [make_id("230102", "19400101", f"{i:03d}") for i in range(count)]
+    with app1.extensions["lifecert"].db.session() as s:
+        agency = Agency(code="a", name="a", cycle_policy={})
+        s.add(agency)
+        s.flush()
+        for number in numbers:
+            index = c1.blind_index(number, b"id_number")
+            s.add(Retiree(agency_id=agency.id, name="张三", id_number_enc=c1.encrypt(number, b"id_number", row=index),
+                          id_number_index=index, id_number_masked="x", birth_date=dt.date(1940, 1, 1),
+                          phone_enc=c1.encrypt("13812345678", b"phone", row=index)))
+    app1.extensions["lifecert"].db.engine.dispose()
+    return numbers
+
+
+def _rotated_app(tmp_path, redis_url):
+    from app import create_app
+
+    return create_app(make_settings(tmp_path, REDIS_URL=redis_url, DATA_KEY=base64.b64encode(K1).decode(),
+                                    INDEX_KEY=base64.b64encode(I2).decode(),
+                                    OLD_INDEX_KEYS=base64.b64encode(I1).decode()))
+
+
+def test_a_reimport_during_rotation_updates_the_person_and_moves_the_row(tmp_path, redis_url):
+    from flows.roster import import_roster
+
+    number = _indexed_people(tmp_path, redis_url, 1)[0]
+    app2 = _rotated_app(tmp_path, redis_url)
+    services = app2.extensions["lifecert"]
+    with services.db.session() as s:
+        report = import_roster(s, services.cipher, s.scalar(select(Agency)),
+                               [(2, {"name": "张三", "id_number": number, "phone": "13900001111"})],
+                               today=dt.date(2026, 12, 3))
+    assert (report.created, report.updated) == (0, 1)  # the same person, not a second one
+    only_i2 = FieldCipher(K1, I2)
+    with services.db.session() as s:
+        (retiree,) = s.scalars(select(Retiree)).all()
+        assert retiree.id_number_index == only_i2.blind_index(number, b"id_number")
+        assert only_i2.decrypt(retiree.phone_enc, b"phone", row=retiree.id_number_index) == "13900001111"
+        assert only_i2.decrypt(retiree.id_number_enc, b"id_number", row=retiree.id_number_index) == number
+    services.db.engine.dispose()
+
+
+def test_reindex_cli_moves_every_row_to_the_current_index_key(tmp_path, redis_url):
+    from flows.people import find_retiree_by_id_number
+
+    numbers = _indexed_people(tmp_path, redis_url, 7)
+    app2 = _rotated_app(tmp_path, redis_url)
+    services = app2.extensions["lifecert"]
+    with services.db.session() as s:  # found under the retired key before the move
+        assert find_retiree_by_id_number(s, services.cipher, numbers[3]) is not None
+    result = app2.test_cli_runner().invoke(args=["reindex", "--batch", "3"])
+    assert result.exit_code == 0, result.output
+    assert "re-indexed 7" in result.output
+    only_i2 = FieldCipher(K1, I2)
+    with services.db.session() as s:
+        for number in numbers:
+            retiree = find_retiree_by_id_number(s, only_i2, number)
+            assert retiree is not None
+            assert only_i2.decrypt(retiree.phone_enc, b"phone", row=retiree.id_number_index) == "13812345678"
+    again = app2.test_cli_runner().invoke(args=["reindex"])
+    assert "re-indexed 0" in again.output  # idempotent
+    services.db.engine.dispose()
+
+
+def test_old_index_keys_are_validated(tmp_path):
+    with pytest.raises(Exception, match="OLD_INDEX_KEYS"):
+        make_settings(tmp_path, OLD_INDEX_KEYS="not-base64", ENV="production")
+    settings = make_settings(tmp_path, OLD_INDEX_KEYS=base64.b64encode(I1).decode())
+    assert settings.old_index_keys == [I1]
