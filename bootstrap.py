@@ -16,6 +16,7 @@ import redis
 
 import vision
 from settings import Settings
+from sms import SmsClient
 from storage import redis_conn
 from storage.db import Database
 from storage.objects import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -57,6 +58,11 @@ class Services:
     def wechat(self) -> LifecertWeChatClient:
         """The official-account API client (a requests session plus a token read from Redis per call)."""
         return LifecertWeChatClient(self.settings.wechat, self.redis)
+
+    @functools.cached_property
+    def sms(self) -> SmsClient:
+        """The SMS gateway client (Alibaba Cloud's SendSms; the fake WeChat serves it in tests)."""
+        return SmsClient(self.settings.sms)
 
     @functools.cached_property
     def vision_config(self) -> VisionConfig:

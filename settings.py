@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import overload
 from urllib.parse import urlparse
 
+from sms.config import SmsSettings
 from vision.config import VisionConfig
 from wechat.config import DEV_TEMPLATE_IDS, WeChatSettings
 
@@ -52,6 +53,7 @@ class Settings:
     instance_dir: Path
     vision_models_dir: Path
     wechat: WeChatSettings
+    sms: SmsSettings = dataclasses.field(default_factory=SmsSettings)  # the roster-phone notices' gateway
     log_level: str = "INFO"
     video_retention_days: int = 30  # raw certification videos; those under review are kept apart
     # Recovery of attempts a dead worker or a Redis restart left behind (jobs/cron.py, recover-attempts):
@@ -237,6 +239,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hotline=get("WECHAT_HOTLINE", WeChatSettings.hotline) or "",
     )
 
+    sms_codes = dict(SmsSettings().template_codes)
+    for item in (get("SMS_TEMPLATES", "") or "").split(","):
+        if not item.strip():
+            continue
+        kind, sep, code = item.partition("=")
+        if not sep or kind.strip() not in sms_codes or not code.strip():
+            problems.append(f"{PREFIX}SMS_TEMPLATES is 'kind=TemplateCode,…' with kinds {', '.join(sorted(sms_codes))}")
+            continue
+        sms_codes[kind.strip()] = code.strip()
+    sms_url = get("SMS_URL", "") or ""
+    if sms_url and urlparse(sms_url).scheme not in ("http", "https"):
+        problems.append(f"{PREFIX}SMS_URL is the gateway's http(s) address, got {sms_url!r}")
+    sms = SmsSettings(
+        url=sms_url,
+        access_key_id=get("SMS_ACCESS_KEY_ID", SmsSettings.access_key_id) or "",
+        access_key_secret=get("SMS_ACCESS_KEY_SECRET", SmsSettings.access_key_secret) or "",
+        sign_name=get("SMS_SIGN_NAME", SmsSettings.sign_name) or SmsSettings.sign_name,
+        template_codes=sms_codes,
+        timeout_s=number("SMS_TIMEOUT_S", SmsSettings.timeout_s),
+    )
+
     retention = get("VIDEO_RETENTION_DAYS", "30") or "30"
     if not retention.isdigit() or not 1 <= int(retention) <= 3650:
         problems.append(f"{PREFIX}VIDEO_RETENTION_DAYS must be a whole number of days (1–3650), got {retention!r}")
@@ -255,6 +278,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "WECHAT_APP_SECRET": (wechat.app_secret, WeChatSettings.app_secret),
             "WECHAT_TOKEN": (wechat.token, WeChatSettings.token),
         }
+        if sms.url:
+            known["SMS_ACCESS_KEY_SECRET"] = (sms.access_key_secret, SmsSettings.access_key_secret)
         if wechat.mini_app_id != WeChatSettings.mini_app_id:  # a mini-program is configured
             known["WECHAT_MINI_APP_SECRET"] = (wechat.mini_app_secret, WeChatSettings.mini_app_secret)
         for name, (given, dev_value) in known.items():
@@ -292,6 +317,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         instance_dir=instance_dir,
         vision_models_dir=Path(get("VISION_MODELS_DIR", str(REPO_ROOT.parent / "shared" / "models"))),
         wechat=wechat,
+        sms=sms,
         log_level=get("LOG_LEVEL", "INFO") or "INFO",
         video_retention_days=int(retention),
         vision_overrides=vision_overrides,

@@ -79,7 +79,7 @@ def register_wechat_cli(app: Flask) -> None:
                   help="seconds an old access token keeps working after a refresh")
     def fake_wechat(port: int, callback: str, token_grace: int) -> None:
         """Run the fake WeChat (API + phone side + page at /_fake/) on 127.0.0.1."""
-        config = config_from_settings(_services().settings.wechat, callback, port)
+        config = config_from_settings(_services().settings.wechat, callback, port, sms=_services().settings.sms)
         config.token_grace_s = token_grace
         fake = FakeWeChat(config)
         click.echo(f"fake WeChat on {fake.url}  (page: {fake.url}/_fake/ ; pushes to {callback})")

@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--aes-key", default=None, help="EncodingAESKey: push in safe mode (default: settings)")
     parser.add_argument("--token-grace", type=int, default=300, help="seconds an old token works after a refresh")
     args = parser.parse_args(argv)
-    config = config_from_settings(load_settings().wechat, args.callback, args.port)
+    settings = load_settings()
+    config = config_from_settings(settings.wechat, args.callback, args.port, sms=settings.sms)
     if args.aes_key is not None:
         config.encoding_aes_key = args.aes_key
     config.token_grace_s = args.token_grace

@@ -23,7 +23,9 @@ from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.serving import make_server
 
 from fakewechat import phone
+from fakewechat.sms import register_sms
 from fakewechat.state import FakeConfig, FakeState, new_openid
+from wording import zh
 
 PAGE = Path(__file__).with_name("page.html")
 ERRMSG = {
@@ -52,6 +54,8 @@ def create_fake_app(state: FakeState) -> Flask:
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     cfg = state.config
+
+    register_sms(app, state)
 
     def body() -> dict:
         return request.get_json(force=True, silent=True) or {}
@@ -564,9 +568,15 @@ def start_fake(config: FakeConfig | None = None) -> FakeWeChat:
     return FakeWeChat(config or FakeConfig()).start()
 
 
-def config_from_settings(wx, callback_url: str, port: int = 0) -> FakeConfig:
-    """A fake that matches the product's WeChat settings (same AppID, secret, token, AES key)."""
+def config_from_settings(wx, callback_url: str, port: int = 0, sms=None) -> FakeConfig:
+    """A fake that matches the product's WeChat settings (same AppID, secret, token, AES key)
+    and, given ``sms`` (sms.SmsSettings), its SMS gateway keys and template codes."""
+    extra = {}
+    if sms is not None:
+        extra = dict(sms_access_key_id=sms.access_key_id, sms_access_key_secret=sms.access_key_secret,
+                     sms_templates={code: zh.SMS_TEXTS[kind] for kind, code in sms.template_codes.items()
+                                    if kind in zh.SMS_TEXTS})
     return FakeConfig(app_id=wx.app_id, app_secret=wx.app_secret, token=wx.token,
                       encoding_aes_key=wx.encoding_aes_key, callback_url=callback_url,
                       mini_app_id=wx.mini_app_id, mini_app_secret=wx.mini_app_secret,
-                      template_ids=tuple(wx.template_ids.values()), port=port)
+                      template_ids=tuple(wx.template_ids.values()), port=port, **extra)

@@ -11,6 +11,9 @@ import secrets
 import threading
 import time
 
+from sms.config import DEV_TEMPLATE_CODES, SmsSettings
+from wording import zh
+
 
 def new_openid() -> str:
     return "o" + secrets.token_urlsafe(20)[:27]
@@ -35,6 +38,11 @@ class FakeConfig:
     template_ids: tuple[str, ...] = ()  # empty: every template id exists
     job_finish_events: bool = True  # push TEMPLATESENDJOBFINISH after a template send
     template_delay_s: float = 0.0  # a slow WeChat: answer a template send this late (it is sent, and reported, at once)
+    # The SMS gateway it also plays (Alibaba Cloud's SendSms, fakewechat.sms): its keys and approved templates.
+    sms_access_key_id: str = SmsSettings.access_key_id
+    sms_access_key_secret: str = SmsSettings.access_key_secret
+    sms_templates: dict = dataclasses.field(default_factory=lambda: {
+        code: zh.SMS_TEXTS[kind] for kind, code in DEV_TEMPLATE_CODES.items()})
     host: str = "127.0.0.1"
     port: int = 0
 
@@ -72,6 +80,9 @@ class FakeState:
             self.oauth_tokens: dict[str, dict] = {}
             self.js_codes: dict[str, dict] = {}
             self.inject: dict[str, dict] = {}  # api -> {"errcode", "after", "times"}
+            self.sms: list[dict] = []  # texts the gateway sent, as the phones received them
+            self.sms_nonces: set[str] = set()
+            self.sms_inject: list[str] = []  # error codes to answer the next SendSms calls with, in order
             self.next_msgid = 1_000_000
             self.next_push_msgid = 7_000_000_000_000_000_000
 

@@ -24,10 +24,18 @@ atomically (``queued`` → ``sending``), so a job that runs twice sends once. We
   have sent it. Its TEMPLATESENDJOBFINISH report for that user (:func:`record_delivery_report`)
   settles the row; only when none came within the confirm window does it get one more try.
   A worker killed mid-send leaves ``sending``, which the sweeper treats the same way.
+
+SMS rows (``channel="sms"``: the roster-phone notices of flows.people.tell_roster_phone) go through
+the SMS gateway (sms/) when ``LIFECERT_SMS_URL`` is set, and otherwise wait queued. They are not
+written by :func:`record`, so the sweeper hands them out, within a minute. The gateway's errors about
+the number or the text fail the row; anything else is retried with the same back-off (a timed-out
+SMS is sent again: a second text is better than a claim on someone's pension going unheard). Once
+settled, the encrypted number is dropped from the row.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from typing import Any
@@ -40,8 +48,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatClientException
 
+from flows.result import agency_phone
+from sms import SmsError
 from storage import queues
-from storage.models import Notification, utcnow
+from storage.models import Agency, Notification, Retiree, utcnow
+from storage.personal_data import DecryptionError
 from wechat import templates
 from wording import zh
 
@@ -59,6 +70,7 @@ IN_HAND = ("queued", "sending", "unconfirmed")  # not settled: the sweeper watch
 #: the channels this sender sends through WeChat; another channel's rows (``sms``: the roster-phone
 #: notices of flows.people.tell_roster_phone) wait in the outbox for their own gateway
 WECHAT_CHANNELS = ("template", "custom")
+SMS_CHANNEL = "sms"
 AWAITING_REPORT = ("sending", "unconfirmed")  # WeChat may have it; its delivery report settles the row
 
 
@@ -172,19 +184,28 @@ def resume_sending(services) -> int:
     return len(ids)
 
 
+def _channels(services) -> tuple[str, ...]:
+    """The channels this process sends: WeChat's, and SMS once a gateway is configured."""
+    return WECHAT_CHANNELS + ((SMS_CHANNEL,) if services.settings.sms.url else ())
+
+
 def _claim(services, nid: int) -> Notification | None:
     """Take row ``nid`` for sending (``queued``/``paused`` → ``sending``), or None when it is not ours to send."""
     confirm = dt.timedelta(seconds=services.settings.outbox_confirm_s)
     with services.db.session() as s:
         n = s.get(Notification, nid)
-        if n is None or n.status not in ("queued", "paused") or n.channel not in WECHAT_CHANNELS:
+        if n is None or n.status not in ("queued", "paused") or n.channel not in _channels(services):
             return None
-        if paused_until(services):
+        if n.channel in WECHAT_CHANNELS and paused_until(services):
             s.execute(update(Notification).where(Notification.id == nid, Notification.status == "queued")
                       .values(status="paused"))
             return None
         if n.channel == "template" and not n.template_id:
             n.status, n.errmsg, n.lease_until = "failed", f"no template id configured for {n.kind!r}", None
+            return None
+        if n.channel == SMS_CHANNEL and not services.sms.template_code(n.kind):
+            n.status, n.errmsg, n.lease_until = "failed", f"no SMS template code for {n.kind!r}", None
+            n.payload = _without_number(n.payload)
             return None
         claimed = s.execute(update(Notification).where(Notification.id == nid, Notification.status == n.status)
                             .values(status="sending", tries=Notification.tries + 1,
@@ -209,6 +230,8 @@ def deliver(services, nid: int) -> str:
         with services.db.session() as s:
             row = s.get(Notification, nid)
             return row.status if row else "missing"
+    if n.channel == SMS_CHANNEL:
+        return _deliver_sms(services, n)
     openid, channel, template_id, payload, tries = n.openid, n.channel, n.template_id, n.payload, n.tries
 
     client = services.wechat
@@ -261,6 +284,48 @@ def deliver(services, nid: int) -> str:
     return status
 
 
+def _without_number(payload: dict | None) -> dict:
+    return {k: v for k, v in (payload or {}).items() if k not in ("phone_enc", "row")}
+
+
+def _deliver_sms(services, n: Notification) -> str:
+    """Send a claimed SMS row through the gateway and record its answer (see the module docstring)."""
+    payload, tries = dict(n.payload or {}), n.tries
+    status, errmsg, msgid = "sent", None, None
+    with services.db.session() as s:
+        retiree = s.get(Retiree, n.retiree_id) if n.retiree_id else None
+        agency = s.get(Agency, retiree.agency_id) if retiree is not None else None
+        call = agency_phone(agency, services.settings.wechat.hotline)
+    try:
+        phone = services.cipher.decrypt(base64.b64decode(payload.get("phone_enc", "")), b"phone",
+                                        row=payload.get("row"))
+    except (DecryptionError, ValueError):
+        status, errmsg = "failed", "the number cannot be read (its key is gone)"
+    else:
+        try:
+            msgid = services.sms.send(phone, services.sms.template_code(n.kind), {"phone": call},
+                                      out_id=str(n.id))[:32] or None
+        except SmsError as exc:
+            errmsg = str(exc)[:200]
+            status = "failed" if exc.permanent else ("queued" if tries < MAX_TRIES else "failed")
+    backoff = BACKOFF_S[min(tries - 1, len(BACKOFF_S) - 1)]
+    values: dict = {"status": status, "errmsg": errmsg, "errcode": None}
+    if status == "queued":
+        values["lease_until"] = utcnow() + dt.timedelta(seconds=backoff + services.settings.outbox_lease_s)
+    else:
+        values.update(lease_until=None, payload=_without_number(payload))
+        if status == "sent":
+            values.update(msgid=msgid, sent_at=utcnow())
+    with services.db.session() as s:
+        changed = s.execute(update(Notification).where(Notification.id == n.id, Notification.status == "sending")
+                            .values(**values)).rowcount
+    if changed and status == "queued":
+        _queue_send(services, n.id, backoff)
+    log.info("sms %s", status, extra={"notification_id": n.id, "tries": tries,
+                                      "sms_error": errmsg.split(":")[0] if errmsg else None})
+    return status
+
+
 def record_delivery_report(services, openid: str, msgid: str, report: str) -> int | None:
     """WeChat's TEMPLATESENDJOBFINISH for ``msgid`` to ``openid``: settle the row it reports on; returns its id.
 
@@ -298,11 +363,12 @@ def sweep(services, now: dt.datetime | None = None) -> dict[str, int]:
     done = {"requeued": 0, "retried": 0, "failed": 0, "resumed": 0}
     handed: list[int] = []
     with services.db.session() as s:
-        rows = s.execute(select(Notification.id, Notification.status, Notification.tries, Notification.lease_until)
-                         .where(Notification.status.in_(IN_HAND), Notification.channel.in_(WECHAT_CHANNELS),
+        rows = s.execute(select(Notification.id, Notification.status, Notification.tries, Notification.lease_until,
+                                Notification.channel, Notification.payload)
+                         .where(Notification.status.in_(IN_HAND), Notification.channel.in_(_channels(services)),
                                 or_(Notification.lease_until.is_(None), Notification.lease_until <= now))
                          .order_by(Notification.id).limit(5000)).all()
-    for nid, status, tries, until in rows:
+    for nid, status, tries, until, channel, payload in rows:
         if status == "queued":
             target, outcome = "queued", "requeued"
         elif tries >= MAX_TRIES:
@@ -314,7 +380,9 @@ def sweep(services, now: dt.datetime | None = None) -> dict[str, int]:
             match.append(Notification.lease_until.is_(None) if until is None else Notification.lease_until == until)
             values: dict = {"status": target, "lease_until": lease if target == "queued" else None}
             if target == "failed":
-                values["errmsg"] = "no answer from WeChat"
+                values["errmsg"] = "no answer from WeChat" if channel != SMS_CHANNEL else "no answer from the SMS gateway"
+                if channel == SMS_CHANNEL:
+                    values["payload"] = _without_number(payload)
             if not s.execute(update(Notification).where(*match).values(**values)).rowcount:
                 continue  # someone else moved it meanwhile
         done[outcome] += 1

@@ -7,6 +7,7 @@ reveal more than the user typed: a failed name + ID match says only "not found".
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import hashlib
@@ -181,13 +182,16 @@ def tell_roster_phone(session: Session, retiree: Retiree, kind: str) -> Notifica
     """Record a notice to the phone number on the roster (the outbox's ``sms`` channel).
 
     The number is the agency's, not one the claimant typed, so the real retiree hears of a claim on
-    their record. Only the masked number and a kind are stored; the SMS gateway's sender is an
-    outbox consumer.
+    their record. The outbox's SMS sender (flows.outbox) sends it through the gateway (sms/) with
+    the agency's number to call; with no gateway configured it waits, queued.
     """
     if not retiree.phone_enc:
         return None
-    row = Notification(openid="", retiree_id=retiree.id, kind=kind, channel="sms",
-                       payload={"phone_masked": retiree.phone_masked}, status="queued",
+    # The number as it is now, still encrypted (bound to its row): a proxy's change of the number
+    # must reach the old one. The sender drops it from the row once the notice is settled.
+    payload = {"phone_masked": retiree.phone_masked, "phone_enc": base64.b64encode(retiree.phone_enc).decode(),
+               "row": retiree.id_number_index}
+    row = Notification(openid="", retiree_id=retiree.id, kind=kind, channel="sms", payload=payload, status="queued",
                        dedupe_key=f"sms:{kind}:{retiree.id}:{utcnow():%Y%m%d%H%M%S%f}")
     session.add(row)
     return row

@@ -35,6 +35,9 @@ class Services(Protocol):
     def wechat(self) -> Any: ...  # wechat.client.LifecertWeChatClient
 
     @property
+    def sms(self) -> Any: ...  # sms.SmsClient: the roster-phone notices' gateway
+
+    @property
     def vision_config(self) -> VisionConfig: ...
 
     @property

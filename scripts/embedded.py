@@ -45,6 +45,7 @@ def main() -> int:
     if args.demo:
         env.setdefault("LIFECERT_WECHAT_API_BASE_URL", fake_url)
         fake_url = env["LIFECERT_WECHAT_API_BASE_URL"]
+        env.setdefault("LIFECERT_SMS_URL", f"{fake_url}/sms/")  # the fake plays the SMS gateway too
         # the fake's OAuth sends the phone back to this service, on whichever port it runs
         env.setdefault("LIFECERT_PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     try:
@@ -91,6 +92,7 @@ def main() -> int:
         print("\n".join([
             "", "lifecert demo is up. Open:",
             f"  phone (the fake WeChat chat page): {fake_url}/_fake/",
+            f"  SMS the roster phones got:         {fake_url}/_fake/sms",
             f"  agency console:                    {base}/console/   (admin / demo-admin-2026)",
             f"  health:                            {base}/healthz",
             f"  start page:                        {base}/", ""]), file=sys.stderr, flush=True)

@@ -923,3 +923,14 @@ RESULT_RUNNING = "一般几秒钟就好"
 RESULT_ERROR_WORDS = ("这次没有核验完", "请稍后再试一次")
 RESULT_RUNNING_HEADLINE = "正在核验，请稍候"
 PAGE_NOTHING_TO_DO = "现在不用认证"
+
+# --- SMS to the phone number on the roster (flows.people.tell_roster_phone; sms/) ---------------
+# The approved signature (签名) and the texts to register with the SMS gateway as its templates;
+# the gateway fills ${phone} (the agency's number) and sends nothing it has not approved.
+SMS_SIGN_NAME = "社保认证"
+SMS_TEXTS: dict[str, str] = {
+    "self_claim": "有人在微信上用您的姓名和身份证号申请本人认证。如果不是您或您同意的，请打电话${phone}。",
+    "self_confirmed": "您的微信已确认为本人，可以在微信上做养老资格认证了。如果不是您本人，请打电话${phone}。",
+    "record_recovered": "社保经办机构已解除别人对您认证记录的绑定，请您重新用微信绑定本人。有疑问请打电话${phone}。",
+    "phone_changed_by_proxy": "您在社保登记的手机号刚被家属改了，这个号码以后不再收到通知。如果不是您同意的，请打电话${phone}。",
+}

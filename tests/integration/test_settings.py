@@ -51,6 +51,10 @@ def test_complete_production_settings_load():
         ({"LIFECERT_S3_ENDPOINT": "http://minio:9000"}, "without a scheme"),
         ({"LIFECERT_WECHAT_AES_KEY": "short"}, "must be 43 characters"),
         ({"LIFECERT_MODE": "prod"}, "MODE must be"),
+        ({"LIFECERT_SMS_URL": "dysmsapi.aliyuncs.com"}, "SMS_URL is the gateway's http(s) address"),
+        ({"LIFECERT_SMS_URL": "https://dysmsapi.aliyuncs.com/"}, "SMS_ACCESS_KEY_SECRET is the published"),
+        ({"LIFECERT_SMS_TEMPLATES": "no_such_kind=SMS_1"}, "SMS_TEMPLATES is 'kind=TemplateCode"),
+        ({"LIFECERT_OLD_INDEX_KEYS": "bm90IDMyIGJ5dGVz"}, "OLD_INDEX_KEYS is 'base64-32-bytes"),
     ],
 )
 def test_bad_production_settings_are_refused_with_a_clear_message(override, expected):
@@ -93,3 +97,10 @@ def test_vision_runtime_per_model_comes_from_the_environment(tmp_path):
 def test_bad_vision_settings_are_refused(tmp_path, name, value, expected):
     with pytest.raises(ConfigError, match=expected):
         load_settings({"LIFECERT_INSTANCE_DIR": str(tmp_path), name: value})
+
+
+def test_sms_gateway_settings_load():
+    s = load_settings(prod_env(LIFECERT_SMS_URL="https://dysmsapi.aliyuncs.com/", LIFECERT_SMS_ACCESS_KEY_ID="LTAI1",
+                               LIFECERT_SMS_ACCESS_KEY_SECRET="k" * 30, LIFECERT_SMS_TEMPLATES="self_claim=SMS_4711"))
+    assert s.sms.url == "https://dysmsapi.aliyuncs.com/" and s.sms.template_codes["self_claim"] == "SMS_4711"
+    assert load_settings(prod_env()).sms.url == ""  # no gateway: roster-phone notices wait in the outbox

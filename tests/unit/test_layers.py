@@ -3,7 +3,7 @@
 Layers, bottom up (a module may import its own package and anything in a lower layer):
 
 0. ``certification`` (domain rules), ``wording`` (every Chinese string), ``logconfig``
-1. ``vision``, ``storage``, ``wechat`` — engines and adapters; none imports another
+1. ``vision``, ``storage``, ``wechat``, ``sms`` — engines and adapters; none imports another
 2. ``settings`` — the one reader of the environment; composes the parts' config classes
 3. ``flows`` — the service layer: every use case
 4. ``bootstrap`` — the composition root
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 LAYER = {
     "certification": 0, "wording": 0, "logconfig": 0,
-    "vision": 1, "storage": 1, "wechat": 1,
+    "vision": 1, "storage": 1, "wechat": 1, "sms": 1,
     "settings": 2,
     "flows": 3,
     "bootstrap": 4,

@@ -175,6 +175,6 @@ def test_reindex_cli_moves_every_row_to_the_current_index_key(tmp_path, redis_ur
 
 def test_old_index_keys_are_validated(tmp_path):
     with pytest.raises(Exception, match="OLD_INDEX_KEYS"):
-        make_settings(tmp_path, OLD_INDEX_KEYS="not-base64", ENV="production")
+        make_settings(tmp_path, OLD_INDEX_KEYS="not-base64")
     settings = make_settings(tmp_path, OLD_INDEX_KEYS=base64.b64encode(I1).decode())
     assert settings.old_index_keys == [I1]

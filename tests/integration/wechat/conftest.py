@@ -68,8 +68,12 @@ def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
     from fakewechat.server import FakeWeChat, config_from_settings
     from storage.db import upgrade
 
+    sms = env.pop("sms", False)  # the fake plays the SMS gateway too, and the app is pointed at it
     base = make_settings(tmp_path, REDIS_URL=redis_url, **env)
-    fake = FakeWeChat(config_from_settings(base.wechat, callback_url="http://127.0.0.1:9/wechat")).start()
+    fake = FakeWeChat(config_from_settings(base.wechat, callback_url="http://127.0.0.1:9/wechat",
+                                           sms=base.sms)).start()
+    if sms:
+        env["SMS_URL"] = f"{fake.url}/sms/"
     settings = make_settings(tmp_path, REDIS_URL=redis_url, WECHAT_API_BASE_URL=fake.url, **env)
     upgrade(settings.database_url)
     app = create_app(settings)
@@ -86,6 +90,18 @@ def stack(tmp_path, redis_url, monkeypatch):
 
     monkeypatch.setattr(flows.outbox, "BACKOFF_S", (0, 0, 0, 0))
     s, stops = build_stack(tmp_path, redis_url)
+    yield s
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def sms_stack(tmp_path, redis_url, monkeypatch):
+    """The stack with the SMS gateway configured (the fake's /sms/)."""
+    import flows.outbox
+
+    monkeypatch.setattr(flows.outbox, "BACKOFF_S", (0, 0, 0, 0))
+    s, stops = build_stack(tmp_path, redis_url, sms=True)
     yield s
     for stop in stops:
         stop()
