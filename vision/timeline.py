@@ -47,6 +47,11 @@ DEFAULT_WINDOW_S = 4.0
 DEFAULT_SPEECH_S = 1.8
 #: Quiet time before the first prompt, so the first frames show the face at rest.
 LEAD_IN_S = 1.5
+#: Recording after the last window. Why 1.5 s: the last action has no next prompt whose footage
+#: shows the face coming back to rest, and a detector sees a blink or a turn only once it has
+#: ended; a slow or late mover peaking at the window's end needs about a second to come back
+#: (with 0.5 s, a late blink peaking 0.1 s before the window ended was cut off and not seen).
+TAIL_S = 1.5
 
 
 def relative_luma(rgb: Sequence[float]) -> float:
@@ -218,7 +223,7 @@ def plan_timeline(
     window_s: float = DEFAULT_WINDOW_S,
     speech_s: Mapping[str, float] | float = DEFAULT_SPEECH_S,
     lead_in_s: float = LEAD_IN_S,
-    tail_s: float = 0.5,
+    tail_s: float = TAIL_S,
     nonce: str = "",
 ) -> Timeline:
     """The server's plan for one attempt: each prompt waits for its spoken words

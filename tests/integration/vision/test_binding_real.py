@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from flows.certify import SPEECH_S
 from vision import analyze_video, attacks
 from vision.enroll import embed_face_image, find_face, photo_template, read_image
 from vision.fingerprint import Fingerprint, compare, is_replay
@@ -119,3 +120,17 @@ def test_every_new_reason_has_advice():
     for reason in ("action_not_in_window", "recording_too_short", "light_mismatch", "light_inconclusive",
                    "replay_suspected"):
         assert ADVICE[reason], reason
+
+
+def test_a_late_starter_s_last_action_is_seen(shared_dir, vision_config, vision_models, tmp_path):
+    """The last prompt has no next prompt to show the face coming back to rest, and a blink is
+    seen only once it has ended: a person who waits 2.5 s and blinks slowly peaks near the end
+    of the window. Before: recording stopped 0.5 s after the window and the blink was cut off
+    (action_missing for an honest person); now it runs 1.5 s longer and the blink is seen."""
+    late = load_source(shared_dir / "evaldata" / "liveness" / "videos" / "lp_d9.mp4", vision_models, vision_config)
+    vec = embed_face_image(late.frames[late.rest[len(late.rest) // 2]], vision_models, vision_config)
+    assert vec is not None
+    tl = plan_timeline(["blink"], np.random.default_rng(3), speech_s=SPEECH_S)  # the server's plan
+    p = simulate(late, tl, tmp_path / "late.mp4", delay_s=LATE_S, seed=3)
+    v = analyze_video(p, tl, [template_to_bytes(vec)], vision_config, vision_models)
+    assert v.verdict == "pass", v.to_dict()
