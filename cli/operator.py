@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from certification import cycle
@@ -56,6 +58,19 @@ def _unbound(cipher: FieldCipher, blob: bytes, context: bytes) -> bool:
     return True
 
 
+def _retiree_batches(batch: int) -> Iterator[tuple[Session, list[Retiree]]]:
+    """Every retiree, ``batch`` rows per transaction (each committed when the next is asked for),
+    paged by id so a long run never holds one huge transaction."""
+    last_id = 0
+    while True:
+        with _services().db.session() as session:
+            rows = list(session.scalars(select(Retiree).where(Retiree.id > last_id).order_by(Retiree.id).limit(batch)))
+            if not rows:
+                return
+            last_id = rows[-1].id
+            yield session, rows
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("audit-verify")
     def audit_verify() -> None:
@@ -72,29 +87,23 @@ def register_cli(app: Flask) -> None:
     def reencrypt(batch: int) -> None:
         """Move every encrypted field to the current data key (LIFECERT_DATA_KEY_ID), bound to its row."""
         cipher = _cipher()
-        moved = last_id = 0
-        while True:
-            with _services().db.session() as session:
-                rows = list(session.scalars(select(Retiree).where(Retiree.id > last_id).order_by(Retiree.id)
-                                            .limit(batch)))
-                if not rows:
-                    break
-                for retiree in rows:
-                    last_id = retiree.id
-                    row = retiree.id_number_index
-                    for column, context in (("id_number_enc", b"id_number"), ("phone_enc", b"phone")):
-                        blob = getattr(retiree, column)
-                        if not blob:
-                            continue
-                        try:
-                            value = cipher.decrypt(blob, context, row=row)
-                        except DecryptionError:
-                            value = cipher.decrypt(blob, context)  # written before values were bound to rows
-                        if cipher.needs_reencryption(blob) or blob[:1] == b"\x02" and _unbound(cipher, blob, context):
-                            setattr(retiree, column, cipher.encrypt(value, context, row=row))
-                            moved += 1
-                audit.record(session, "cli", "data.reencrypt", target_kind="retiree", target_id=last_id,
-                             rows=len(rows), key_id=cipher.key_id)
+        moved = 0
+        for session, rows in _retiree_batches(batch):
+            for retiree in rows:
+                row = retiree.id_number_index
+                for column, context in (("id_number_enc", b"id_number"), ("phone_enc", b"phone")):
+                    blob = getattr(retiree, column)
+                    if not blob:
+                        continue
+                    try:
+                        value = cipher.decrypt(blob, context, row=row)
+                    except DecryptionError:
+                        value = cipher.decrypt(blob, context)  # written before values were bound to rows
+                    if cipher.needs_reencryption(blob) or blob[:1] == b"\x02" and _unbound(cipher, blob, context):
+                        setattr(retiree, column, cipher.encrypt(value, context, row=row))
+                        moved += 1
+            audit.record(session, "cli", "data.reencrypt", target_kind="retiree", target_id=rows[-1].id,
+                         rows=len(rows), key_id=cipher.key_id)
         click.echo(f"re-encrypted {moved} values under key {cipher.key_id}")
 
     @app.cli.command("reindex")
@@ -106,21 +115,13 @@ def register_cli(app: Flask) -> None:
         Look-ups match retired keys meanwhile; drop LIFECERT_OLD_INDEX_KEYS once this reports 0.
         """
         cipher = _cipher()
-        moved = last_id = 0
-        while True:
-            with _services().db.session() as session:
-                rows = list(session.scalars(select(Retiree).where(Retiree.id > last_id).order_by(Retiree.id)
-                                            .limit(batch)))
-                if not rows:
-                    break
-                in_batch = 0
-                for retiree in rows:
-                    last_id = retiree.id
-                    in_batch += reindex_retiree(cipher, retiree)
-                moved += in_batch
-                if in_batch:
-                    audit.record(session, "cli", "data.reindex", target_kind="retiree", target_id=last_id,
-                                 rows=in_batch)
+        moved = 0
+        for session, rows in _retiree_batches(batch):
+            in_batch = sum(reindex_retiree(cipher, retiree) for retiree in rows)
+            moved += in_batch
+            if in_batch:
+                audit.record(session, "cli", "data.reindex", target_kind="retiree", target_id=rows[-1].id,
+                             rows=in_batch)
         click.echo(f"re-indexed {moved} people under the current index key")
 
     @app.cli.command("db-grant-runtime")
