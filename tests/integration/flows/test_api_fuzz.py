@@ -43,7 +43,10 @@ def test_schemathesis_finds_no_server_error(app, world, tmp_path):
             [ST, "run", f"{base}/api/openapi.json", "--checks", "not_a_server_error", "--max-examples", "1000",
              "--phases", "examples,coverage,fuzzing", "--seed", "13", "--no-shrink", "--workers", "2",
              "-H", f"Authorization: Bearer {token}", "--report", "har", "--report-har-path", str(har),
-             "--request-timeout", "30", "--no-color"],
+             "--request-timeout", "30", "--no-color",
+             # Hypothesis's generation health checks time the generator itself: on a loaded 2-core box
+             # too_slow cut one operation short (4,164 requests instead of 7,164 with the same seed)
+             "--suppress-health-check", "all"],
             capture_output=True, text=True, timeout=540, cwd=tmp_path,
             env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.integration.flows.st_hooks", "PYTHONPATH": str(REPO)})
     finally:
@@ -55,6 +58,6 @@ def test_schemathesis_finds_no_server_error(app, world, tmp_path):
     assert server_errors == [], f"{len(server_errors)} answered 5xx, e.g. {server_errors[:3]}\n{run.stdout[-3000:]}"
     assert run.returncode == 0 or "not_a_server_error" not in run.stdout and " Errors:" not in run.stdout, \
         run.stdout[-3000:]
-    assert len(entries) >= MIN_REQUESTS
+    assert len(entries) >= MIN_REQUESTS, run.stdout[-3000:]
     assert statuses[400] > 100 and any(s < 300 for s in statuses)  # the schemas and the use cases were reached
     assert statuses[401] < len(entries) / 4, statuses  # the fuzzer is logged in: it reaches what lies behind
