@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import overload
 from urllib.parse import urlparse
@@ -206,15 +206,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     aes_key = get("WECHAT_AES_KEY", "") or ""
     if aes_key and len(aes_key) != 43:
         problems.append(f"{PREFIX}WECHAT_AES_KEY (EncodingAESKey) must be 43 characters, got {len(aes_key)}")
-    template_ids = dict(DEV_TEMPLATE_IDS) if not prod else {}
-    for item in (get("WECHAT_TEMPLATE_IDS", "") or "").split(","):
-        if not item.strip():
-            continue
-        kind, sep, tpl = item.partition("=")
-        if not sep or not kind.strip() or not tpl.strip():
-            problems.append(f"{PREFIX}WECHAT_TEMPLATE_IDS is 'kind=template_id,...'; bad item {item!r}")
-            continue
-        template_ids[kind.strip()] = tpl.strip()
+    def kind_pairs(name: str, into: dict[str, str], problem: str, kinds: Collection[str] | None = None) -> dict[str, str]:
+        """``into`` updated from LIFECERT_<name>, 'kind=value,…' (a bad item is a problem, named)."""
+        for item in (get(name, "") or "").split(","):
+            if not item.strip():
+                continue
+            kind, sep, value = item.partition("=")
+            if not sep or not kind.strip() or not value.strip() or (kinds is not None and kind.strip() not in kinds):
+                problems.append(f"{PREFIX}{name} is {problem}; bad item {item!r}")
+                continue
+            into[kind.strip()] = value.strip()
+        return into
+
+    template_ids = kind_pairs("WECHAT_TEMPLATE_IDS", dict(DEV_TEMPLATE_IDS) if not prod else {},
+                              "'kind=template_id,...'")
 
     def number(name: str, default: float) -> float:
         raw = get(name)
@@ -239,15 +244,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hotline=get("WECHAT_HOTLINE", WeChatSettings.hotline) or "",
     )
 
-    sms_codes = dict(SmsSettings().template_codes)
-    for item in (get("SMS_TEMPLATES", "") or "").split(","):
-        if not item.strip():
-            continue
-        kind, sep, code = item.partition("=")
-        if not sep or kind.strip() not in sms_codes or not code.strip():
-            problems.append(f"{PREFIX}SMS_TEMPLATES is 'kind=TemplateCode,…' with kinds {', '.join(sorted(sms_codes))}")
-            continue
-        sms_codes[kind.strip()] = code.strip()
+    sms_kinds = sorted(SmsSettings().template_codes)
+    sms_codes = kind_pairs("SMS_TEMPLATES", dict(SmsSettings().template_codes),
+                           f"'kind=TemplateCode,…' with kinds {', '.join(sms_kinds)}", kinds=sms_kinds)
     sms_url = get("SMS_URL", "") or ""
     if sms_url and urlparse(sms_url).scheme not in ("http", "https"):
         problems.append(f"{PREFIX}SMS_URL is the gateway's http(s) address, got {sms_url!r}")

@@ -24,8 +24,7 @@ from werkzeug.serving import make_server
 
 from fakewechat import phone
 from fakewechat.sms import register_sms
-from fakewechat.state import FakeConfig, FakeState, new_openid
-from wording import zh
+from fakewechat.state import FakeConfig, FakeState, new_openid, sms_texts_by_code
 
 PAGE = Path(__file__).with_name("page.html")
 ERRMSG = {
@@ -574,8 +573,7 @@ def config_from_settings(wx, callback_url: str, port: int = 0, sms=None) -> Fake
     extra = {}
     if sms is not None:
         extra = dict(sms_access_key_id=sms.access_key_id, sms_access_key_secret=sms.access_key_secret,
-                     sms_templates={code: zh.SMS_TEXTS[kind] for kind, code in sms.template_codes.items()
-                                    if kind in zh.SMS_TEXTS})
+                     sms_templates=sms_texts_by_code(sms.template_codes))
     return FakeConfig(app_id=wx.app_id, app_secret=wx.app_secret, token=wx.token,
                       encoding_aes_key=wx.encoding_aes_key, callback_url=callback_url,
                       mini_app_id=wx.mini_app_id, mini_app_secret=wx.mini_app_secret,

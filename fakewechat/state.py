@@ -10,6 +10,7 @@ import dataclasses
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 
 from sms.config import DEV_TEMPLATE_CODES, SmsSettings
 from wording import zh
@@ -17,6 +18,11 @@ from wording import zh
 
 def new_openid() -> str:
     return "o" + secrets.token_urlsafe(20)[:27]
+
+
+def sms_texts_by_code(codes: Mapping[str, str]) -> dict[str, str]:
+    """The approved texts the gateway holds, by template code, for ``codes`` (notice kind -> code)."""
+    return {code: zh.SMS_TEXTS[kind] for kind, code in codes.items() if kind in zh.SMS_TEXTS}
 
 
 @dataclasses.dataclass
@@ -41,8 +47,7 @@ class FakeConfig:
     # The SMS gateway it also plays (Alibaba Cloud's SendSms, fakewechat.sms): its keys and approved templates.
     sms_access_key_id: str = SmsSettings.access_key_id
     sms_access_key_secret: str = SmsSettings.access_key_secret
-    sms_templates: dict = dataclasses.field(default_factory=lambda: {
-        code: zh.SMS_TEXTS[kind] for kind, code in DEV_TEMPLATE_CODES.items()})
+    sms_templates: dict = dataclasses.field(default_factory=lambda: sms_texts_by_code(DEV_TEMPLATE_CODES))
     host: str = "127.0.0.1"
     port: int = 0
 

@@ -364,11 +364,11 @@ def sweep(services, now: dt.datetime | None = None) -> dict[str, int]:
     handed: list[int] = []
     with services.db.session() as s:
         rows = s.execute(select(Notification.id, Notification.status, Notification.tries, Notification.lease_until,
-                                Notification.channel, Notification.payload)
+                                Notification.channel)
                          .where(Notification.status.in_(IN_HAND), Notification.channel.in_(_channels(services)),
                                 or_(Notification.lease_until.is_(None), Notification.lease_until <= now))
                          .order_by(Notification.id).limit(5000)).all()
-    for nid, status, tries, until, channel, payload in rows:
+    for nid, status, tries, until, channel in rows:
         if status == "queued":
             target, outcome = "queued", "requeued"
         elif tries >= MAX_TRIES:
@@ -382,7 +382,7 @@ def sweep(services, now: dt.datetime | None = None) -> dict[str, int]:
             if target == "failed":
                 values["errmsg"] = "no answer from WeChat" if channel != SMS_CHANNEL else "no answer from the SMS gateway"
                 if channel == SMS_CHANNEL:
-                    values["payload"] = _without_number(payload)
+                    values["payload"] = _without_number(s.get(Notification, nid).payload)
             if not s.execute(update(Notification).where(*match).values(**values)).rowcount:
                 continue  # someone else moved it meanwhile
         done[outcome] += 1

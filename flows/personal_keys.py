@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage.models import Retiree
-from storage.personal_data import DecryptionError, FieldCipher
+from storage.personal_data import FieldCipher
 
 ID_CONTEXT = b"id_number"
 PHONE_CONTEXT = b"phone"
@@ -36,19 +36,12 @@ def reindex_retiree(cipher: FieldCipher, retiree: Retiree) -> bool:
     data key). Returns False when the row is already current.
     """
     old_index = retiree.id_number_index
-    try:
-        number = cipher.decrypt(retiree.id_number_enc, ID_CONTEXT, row=old_index)
-    except DecryptionError:
-        number = cipher.decrypt(retiree.id_number_enc, ID_CONTEXT)  # written before values were bound to rows
+    # (FieldCipher.decrypt also reads values written before they were bound to their row)
+    number = cipher.decrypt(retiree.id_number_enc, ID_CONTEXT, row=old_index)
     new_index = cipher.blind_index(number, ID_CONTEXT)
     if new_index == old_index:
         return False
-    phone = None
-    if retiree.phone_enc:
-        try:
-            phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT, row=old_index)
-        except DecryptionError:
-            phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT)
+    phone = cipher.decrypt(retiree.phone_enc, PHONE_CONTEXT, row=old_index) if retiree.phone_enc else None
     retiree.id_number_index = new_index
     retiree.id_number_enc = cipher.encrypt(number, ID_CONTEXT, row=new_index)
     if phone is not None:

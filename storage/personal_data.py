@@ -122,10 +122,6 @@ class FieldCipher:
         """
         return [self._index_under(key, value, context) for key in (self._index_key, *self._old_index_keys)]
 
-    @property
-    def rotating_index(self) -> bool:
-        return bool(self._old_index_keys)
-
     @staticmethod
     def _index_under(key: bytes, value: str, context: bytes) -> str:
         return hmac.new(key, context + b"\x00" + value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -58,7 +58,7 @@ def _serve(app, port: int = 0) -> tuple[str, object]:
     return f"http://127.0.0.1:{server.server_port}", server
 
 
-def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
+def build_stack(tmp_path, redis_url, sms: bool = False, **env) -> tuple[Stack, list]:
     """The app on a real loopback server (its public_base_url is its own address) and the fake."""
     from tests.servers import free_port
 
@@ -68,11 +68,10 @@ def build_stack(tmp_path, redis_url, **env) -> tuple[Stack, list]:
     from fakewechat.server import FakeWeChat, config_from_settings
     from storage.db import upgrade
 
-    sms = env.pop("sms", False)  # the fake plays the SMS gateway too, and the app is pointed at it
     base = make_settings(tmp_path, REDIS_URL=redis_url, **env)
     fake = FakeWeChat(config_from_settings(base.wechat, callback_url="http://127.0.0.1:9/wechat",
                                            sms=base.sms)).start()
-    if sms:
+    if sms:  # the fake plays the SMS gateway too, and the app is pointed at it
         env["SMS_URL"] = f"{fake.url}/sms/"
     settings = make_settings(tmp_path, REDIS_URL=redis_url, WECHAT_API_BASE_URL=fake.url, **env)
     upgrade(settings.database_url)
