@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -108,7 +109,7 @@ def deliver(state: FakeState, fields: dict, *, repeat: int = 1) -> dict:
     openid = fields["FromUserName"]
     with state.lock:
         state.counts["pushes"] += 1
-    outcome = {"tries": 0, "reply": None, "status": "broken", "replies": []}
+    outcome: dict[str, Any] = {"tries": 0, "reply": None, "status": "broken", "replies": []}
     sent_total = 0
     while True:
         reply = None

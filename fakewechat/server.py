@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, Response, jsonify, redirect, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.serving import make_server
 
 from fakewechat import phone
@@ -50,8 +51,8 @@ def ok(**extra) -> Response:
 
 def create_fake_app(state: FakeState) -> Flask:
     app = Flask("fake_wechat", static_folder=None)
-    app.config["JSON_AS_ASCII"] = False
-    app.json.ensure_ascii = False
+    if isinstance(app.json, DefaultJSONProvider):  # Chinese stays readable in the fake's JSON
+        app.json.ensure_ascii = False
     cfg = state.config
 
     register_sms(app, state)
@@ -255,7 +256,7 @@ def create_fake_app(state: FakeState) -> Flask:
             entry = state.js_codes.pop(a.get("js_code", ""), None)
         if entry is None or time.time() > entry["expires_at"]:
             return err(40029)
-        user = state.user(entry["openid"], create=True)
+        user = state.member(entry["openid"])
         return jsonify(openid=user.openid + "_mini", session_key=secrets.token_urlsafe(16), unionid=user.unionid)
 
     # --- web-page OAuth ------------------------------------------------------------------------
@@ -276,7 +277,7 @@ def create_fake_app(state: FakeState) -> Flask:
                             mimetype="text/html")
         code = secrets.token_urlsafe(24)
         with state.lock:
-            state.user(openid, create=True)
+            state.member(openid)
             state.oauth_codes[code] = {"openid": openid, "scope": a["scope"], "expires_at": time.time() + 300}
         resp = redirect(_with_query(a.get("redirect_uri", ""), code=code, state=a.get("state", "")))
         resp.set_cookie("fake_openid", openid, httponly=True, samesite="Lax")
@@ -314,7 +315,7 @@ def create_fake_app(state: FakeState) -> Flask:
             return err(40001)
         if entry["scope"] != "snsapi_userinfo":
             return err(48001)
-        user = state.user(entry["openid"], create=True)
+        user = state.member(entry["openid"])
         return jsonify(openid=user.openid, nickname="微信用户", headimgurl="", privilege=[], unionid=user.unionid)
 
     @app.get("/sns/auth")
@@ -345,7 +346,7 @@ def create_fake_app(state: FakeState) -> Flask:
     @app.post("/_fake/users")
     def create_user():
         openid = body().get("openid") or new_openid()
-        state.user(openid, create=True)
+        state.member(openid)
         return jsonify(openid=openid)
 
     def act(openid: str, fields: dict, interactive: bool = True) -> Response:
@@ -355,7 +356,7 @@ def create_fake_app(state: FakeState) -> Flask:
 
     @app.post("/_fake/users/<openid>/subscribe")
     def subscribe(openid):
-        u = state.user(openid, create=True)
+        u = state.member(openid)
         with state.lock:
             u.subscribed, u.subscribe_time = True, int(time.time())
         state.say(openid, "user", "event", text="关注了公众号")
@@ -363,7 +364,7 @@ def create_fake_app(state: FakeState) -> Flask:
 
     @app.post("/_fake/users/<openid>/unsubscribe")
     def unsubscribe(openid):
-        u = state.user(openid, create=True)
+        u = state.member(openid)
         with state.lock:
             u.subscribed = False
         state.say(openid, "user", "event", text="取消关注")
@@ -401,7 +402,7 @@ def create_fake_app(state: FakeState) -> Flask:
         if entry is None or (entry["expires_at"] and time.time() > entry["expires_at"]):
             state.say(openid, "system", "notice", text="二维码已过期")
             return jsonify(error="二维码已过期或不存在"), 410
-        u = state.user(openid, create=True)
+        u = state.member(openid)
         state.say(openid, "user", "event", text="扫描了二维码")
         if u.subscribed:
             return act(openid, phone.event(state, openid, "SCAN", EventKey=entry["scene"], Ticket=ticket))
@@ -472,7 +473,7 @@ def create_fake_app(state: FakeState) -> Flask:
     @app.post("/_fake/users/<openid>/age")
     def age(openid):
         """Pretend the user's last interaction was ``hours`` ago (the 48-hour rule)."""
-        u = state.user(openid, create=True)
+        u = state.member(openid)
         with state.lock:
             u.last_interaction = time.time() - float(body().get("hours", 49)) * 3600
         return ok()

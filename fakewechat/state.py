@@ -73,7 +73,7 @@ class FakeState:
     def reset(self) -> None:
         with self.lock:
             self.tokens: dict[str, dict] = {}  # token -> {"kind", "expires_at", "valid_until"}
-            self.current = {"token": None, "stable": None}
+            self.current: dict[str, str | None] = {"token": None, "stable": None}
             self.counts = {"token": 0, "stable_token": 0, "stable_token_issued": 0, "template_send": 0,
                            "custom_send": 0, "menu_create": 0, "pushes": 0, "push_attempts": 0}
             self.menu: dict | None = None
@@ -151,18 +151,21 @@ class FakeState:
             return int(rule["errcode"])
 
     # --- users -------------------------------------------------------------------------------
-    def user(self, openid: str, create: bool = False) -> User | None:
+    def user(self, openid: str) -> User | None:
         with self.lock:
-            if openid not in self.users and create:
-                self.users[openid] = User(openid)
             return self.users.get(openid)
+
+    def member(self, openid: str) -> User:
+        """The user ``openid``, created on first contact."""
+        with self.lock:
+            return self.users.setdefault(openid, User(openid))
 
     def interacted(self, openid: str) -> None:
         with self.lock:
-            u = self.user(openid, create=True)
+            u = self.member(openid)
             u.last_interaction, u.cs_since_interaction = time.time(), 0
 
     def say(self, openid: str, who: str, kind: str, **item) -> None:
         with self.lock:
-            u = self.user(openid, create=True)
+            u = self.member(openid)
             u.chat.append({"n": len(u.chat), "who": who, "kind": kind, "at": time.time(), **item})

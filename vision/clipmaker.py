@@ -59,8 +59,10 @@ def write_clip(
     rate = Fraction(fps).limit_denominator(1000)
     with av.open(str(dst), mode="w", format=container_format, options=container_options or {}) as c:
         st = c.add_stream(codec, rate=rate)
+        if not isinstance(st, av.VideoStream):
+            raise ValueError(f"{codec} is not a video codec")
         st.width, st.height, st.pix_fmt = w, h, pix_fmt
-        opts = {"preset": "ultrafast"} if codec in ("libx264", "libx265") else {}
+        opts: dict[str, object] = {"preset": "ultrafast"} if codec in ("libx264", "libx265") else {}
         if codec == "libx265":
             opts["x265-params"] = "log-level=none"
         opts.update(options or {})

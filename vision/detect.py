@@ -10,6 +10,7 @@ give the dlib aligner a box.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -75,6 +76,12 @@ def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
         ovr = inter / (areas[i] + areas[rest] - inter + 1e-9)
         order = rest[ovr <= iou]
     return keep
+
+
+class FaceDetector(Protocol):
+    """What the pipeline needs of a detector (UltraFace on onnxruntime, or its PaddleHub module)."""
+
+    def detect(self, rgb: np.ndarray, threshold: float = 0.7, iou: float = 0.3) -> list[FaceBox]: ...
 
 
 class UltraFaceDetector:

@@ -58,6 +58,7 @@ def read_image(image: bytes | bytearray | str | os.PathLike | np.ndarray, max_si
 
     Pillow is used rather than cv2.imread because it honours EXIF orientation, which
     phone and scanner JPEGs rely on."""
+    rgb: np.ndarray
     if isinstance(image, np.ndarray):
         arr = image
         if arr.ndim == 2:
@@ -70,8 +71,7 @@ def read_image(image: bytes | bytearray | str | os.PathLike | np.ndarray, max_si
             src = io.BytesIO(bytes(image)) if isinstance(image, (bytes, bytearray)) else Path(image)
             with Image.open(src) as im:
                 im.load()
-                im = ImageOps.exif_transpose(im)
-                rgb = np.asarray(im.convert("RGB"))
+                rgb = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
             raise PhotoUnreadable(f"{exc.__class__.__name__}") from exc
     if max_side and max(rgb.shape[:2]) > max_side:
@@ -85,14 +85,15 @@ def read_image(image: bytes | bytearray | str | os.PathLike | np.ndarray, max_si
 def find_face(rgb: np.ndarray, models: VisionModels, config: VisionConfig, pad_tight: bool = False) -> tuple[np.ndarray, list[FaceBox]]:
     """Detect faces; with ``pad_tight`` a photo that is already a tight face crop (no face
     found) is padded by half its size and tried again. Returns the image used and boxes."""
-    boxes = models.detector.detect(rgb, config.det_score_threshold)
+    detector = models.require_detector()
+    boxes = detector.detect(rgb, config.det_score_threshold)
     if boxes or not pad_tight:
         return rgb, boxes
     import cv2
 
     h, w = rgb.shape[:2]
     padded = cv2.copyMakeBorder(rgb, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_REPLICATE)
-    return padded, models.detector.detect(padded, config.det_score_threshold)
+    return padded, detector.detect(padded, config.det_score_threshold)
 
 
 def photo_template(rgb: np.ndarray, box: FaceBox, models: VisionModels, scale: float = 1.0,
@@ -170,7 +171,7 @@ def enroll_photo(
         rgb = read_image(full, config.enroll_max_side)
     scale = rgb.shape[1] / float(w)
 
-    boxes = models.detector.detect(rgb, config.det_score_threshold)
+    boxes = models.require_detector().detect(rgb, config.det_score_threshold)
     quality["faces"] = len(boxes)
     if not boxes:
         reasons.append("no_face")

@@ -316,10 +316,8 @@ def evaluate_verification(pairs_csv: Path, models: VisionModels, config: VisionC
 def _clip_decisions(faces: list[FrameFace], tmpl: FaceTemplate, config: VisionConfig) -> dict[str, str]:
     """Per column: pass / review / fail of one clip's embedded frames against one template."""
     res = match_faces(faces, [tmpl], config)
-    d = [pair_scores(f, tmpl)[0] for f in faces]
-    c = [pair_scores(f, tmpl)[1] for f in faces]
-    d = [x for x in d if x is not None]
-    c = [x for x in c if x is not None]
+    d = [x for f in faces if (x := pair_scores(f, tmpl)[0]) is not None]
+    c = [x for f in faces if (x := pair_scores(f, tmpl)[1]) is not None]
     out = {"fusion": res.decision}
     if d:
         md = float(np.median(d))
@@ -399,7 +397,7 @@ def evaluate_liveness(labels_csv: Path, models: VisionModels, config: VisionConf
         rows = rows[:limit]
     per_video = []
     counts = {a: [0, 0, 0] for a in LABEL_MAP}
-    pad = {"attack": [], "bona_fide": []}
+    pad: dict[str, list[float | None]] = {"attack": [], "bona_fide": []}
     t0 = time.perf_counter()
     for r in rows:
         live = r["live"].strip() == "1"
@@ -473,6 +471,9 @@ def evaluate_pad_images(labels_csv: Path, models: VisionModels, config: VisionCo
     if limit:
         rows = rows[:limit]
     thr = config.spoof_fail_below
+    antispoof = models.antispoof
+    if antispoof is None:
+        raise RuntimeError("MiniFASNet is unavailable")
     res: dict[str, list[float | None]] = {"attack": [], "bona_fide": []}
     groups: dict[str, dict[str, list[float | None]]] = defaultdict(lambda: {"attack": [], "bona_fide": []})
     no_face = 0
@@ -484,7 +485,7 @@ def evaluate_pad_images(labels_csv: Path, models: VisionModels, config: VisionCo
         rgb, boxes = find_face(rgb, models, config, pad_tight=True)
         score = None
         if boxes:
-            score = models.antispoof.live_score(rgb, boxes[0])
+            score = antispoof.live_score(rgb, boxes[0])
         else:
             no_face += 1
         res[kind].append(score)

@@ -26,7 +26,7 @@ moves but ignores the light correlates by chance. Three outcomes:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -215,8 +215,8 @@ def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = 
     n_ok = int(ok.sum())
     nan = float("nan")
 
-    def result(status: str, detail: str, **kw) -> LightResult:
-        base = dict(corr=nan, z=nan, null_p=nan, lag_s=nan, gain=nan, predicted_min_z=nan, samples=n_ok)
+    def result(status: str, detail: str, **kw: float) -> LightResult:
+        base: dict[str, Any] = dict(corr=nan, z=nan, null_p=nan, lag_s=nan, gain=nan, predicted_min_z=nan, samples=n_ok)
         base.update(kw)
         return LightResult(status, detail, **base)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vision.antispoof import MiniFASNet
 from vision.config import VisionConfig
-from vision.detect import UltraFaceDetector
+from vision.detect import FaceDetector, UltraFaceDetector
 from vision.embedding import DlibEmbedder
 from vision.landmarks import FaceMeshTracker
 from vision.paddle.backend import (
@@ -38,10 +38,10 @@ class VisionModels:
     def __init__(self, config: VisionConfig) -> None:
         self.config = config
         self.status: dict[str, ModelStatus] = {}
-        self.detector = None
-        self.antispoof = None
-        self.embedder = None
-        self.sface = None
+        self.detector: FaceDetector | None = None
+        self.antispoof: MiniFASNet | None = None
+        self.embedder: DlibEmbedder | None = None
+        self.sface: SFaceEmbedder | None = None
         self.landmarks_ok = False
         self._lock = threading.Lock()
 
@@ -58,6 +58,12 @@ class VisionModels:
                 continue
             out[st.name] = f"{st.version} sha256:{st.sha256_prefix}" if st.ok else f"UNAVAILABLE ({st.error})"
         return out
+
+    def require_detector(self) -> FaceDetector:
+        """The face detector; callers check ``unavailable`` first (a missing model is a review)."""
+        if self.detector is None:
+            raise RuntimeError("the face detector is unavailable")
+        return self.detector
 
     def mark_broken(self, stage: str, error: str) -> None:
         """A model failed at run time: record it so later calls answer "review" at once."""

@@ -31,7 +31,7 @@ turned, the decision is "review" (a person looks) instead of "fail"; ``why`` nam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 
@@ -50,7 +50,11 @@ def scaled_sface(cos: float) -> float:
     return (1.0 - float(cos)) / (1.0 - SFACE_PUBLISHED_COSINE)
 
 
-def fuse(s_dlib: float, s_sface: float, sface_weight: float) -> float:
+#: A fused score is computed for one pair (float) or for a column of pairs (the evaluation).
+Score = TypeVar("Score", float, np.ndarray)
+
+
+def fuse(s_dlib: Score, s_sface: Score, sface_weight: float) -> Score:
     return sface_weight * s_sface + (1.0 - sface_weight) * s_dlib
 
 
@@ -141,7 +145,7 @@ def match_faces(frames: Sequence[FrameFace], templates: Sequence[FaceTemplate], 
             missing.append("sface")
         if not any(f.dlib is not None for f in frames) or not any(t.dlib is not None for t in templates):
             missing.append("dlib")
-        why = ["one_model_only"] + [f"missing_{m}" for m in missing]
+        why: list[str] = ["one_model_only"] + [f"missing_{m}" for m in missing]
         if any(t.sface is None for t in templates):
             why.append("template_without_sface")
         return MatchResult("review", "match_uncertain", None, [], _one_model_best(frames, templates), why, per_model)
@@ -150,7 +154,7 @@ def match_faces(frames: Sequence[FrameFace], templates: Sequence[FaceTemplate], 
     score = float(np.median(scores))
     idx = [i for _, i in best]
     template_index = max(set(idx), key=lambda i: (idx.count(i), -min(s for s, j in best if j == i)))
-    why: list[str] = []
+    why = []
     if score <= config.match_pass_score:
         return MatchResult("pass", None, score, scores, template_index, why, per_model)
     if score <= config.match_review_score:

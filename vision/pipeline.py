@@ -194,7 +194,10 @@ def gather_evidence(
 
     with timer.stage("quality"):
         for i in _spread(face_pos, config.quality_frames):
-            lu, sh = luma_and_sharpness(frames[i].rgb, ev.measures[i].box)
+            box = ev.measures[i].box
+            if box is None:  # a frame with a face always has its box
+                continue
+            lu, sh = luma_and_sharpness(frames[i].rgb, box)
             ev.luma.append(lu)
             ev.sharpness.append(sh)
 
@@ -242,9 +245,10 @@ def gather_evidence(
                     if not boxes:
                         continue
                     m = ev.measures[i] if i < len(ev.measures) else None
-                    if m is not None and m.face:
-                        best = max(boxes, key=lambda b: _iou(m.box, b))
-                        if _iou(m.box, best) < 0.2:
+                    mbox = m.box if m is not None and m.face else None
+                    if mbox is not None:
+                        best = max(boxes, key=lambda b: _iou(mbox, b))
+                        if _iou(mbox, best) < 0.2:
                             best = boxes[0]
                     else:
                         best = boxes[0]
@@ -342,10 +346,13 @@ def analyze_video(
     programming errors (unknown action, malformed template); everything about the video ends
     in a Verdict."""
     config = config or VisionConfig()
-    timeline = challenge if isinstance(challenge, Timeline) else None
-    if timeline is not None:
+    timeline: Timeline | None = None
+    if isinstance(challenge, Timeline):
+        timeline = challenge
         timeline.validate()
-    ch = _validate_challenge(timeline.actions if timeline is not None else challenge)
+        ch = _validate_challenge(timeline.actions)
+    else:
+        ch = _validate_challenge(challenge)
     tmpl = [parse_template(t) for t in templates]
     timer = _Timer()
     t_all_w, t_all_c = time.perf_counter(), time.process_time()

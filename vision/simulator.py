@@ -263,14 +263,15 @@ def photo_clip(
     if box is not None:
         cbox = (box[0] * s + ox, box[1] * s + oy, box[2] * s + ox, box[3] * s + oy)
     n = int(round(seconds * fps))
-    frames, boxes = [], []
+    frames: list[np.ndarray] = []
+    boxes: list[tuple[float, float, float, float] | None] = []
     ph = rng.uniform(0, 2 * np.pi, 3)
     for k in range(n):
         tt = k / fps
         dx = wobble_px * np.sin(2 * np.pi * 0.3 * tt + ph[0])
         dy = wobble_px * np.sin(2 * np.pi * 0.23 * tt + ph[1])
         ang = 3.0 * np.sin(2 * np.pi * 0.17 * tt + ph[2])
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
+        m = np.asarray(cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0), np.float64)
         m[:, 2] += (dx, dy)
         frames.append(cv2.warpAffine(canvas, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
         if cbox is not None:

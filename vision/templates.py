@@ -57,7 +57,7 @@ def _vec(raw: bytes) -> np.ndarray:
     return arr
 
 
-def _check(vec: np.ndarray | None) -> np.ndarray | None:
+def _check(vec: np.ndarray | list | None) -> np.ndarray | None:
     if vec is None:
         return None
     arr = np.asarray(vec, np.float64).reshape(-1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -121,9 +122,9 @@ class PaddleHubDetector:
         return out
 
 
-def minifasnet_runners(module_dirs: list[Path], cpu_threads: int = 1) -> list[tuple[float, object]]:
+def minifasnet_runners(module_dirs: list[Path], cpu_threads: int = 1) -> list[tuple[float, Callable[[np.ndarray], np.ndarray]]]:
     """(crop scale, crop -> softmax probabilities) for each anti-spoof module."""
-    runners = []
+    runners: list[tuple[float, Callable[[np.ndarray], np.ndarray]]] = []
     for d in module_dirs:
         mod = load_hub_module(d, cpu_threads=cpu_threads)
 

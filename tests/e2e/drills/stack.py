@@ -91,7 +91,7 @@ class Stack:
                 s.add(Certification(retiree_id=r.id, method="on_site", certified_on=dt.date(2025, 5, 20)))
                 openid = f"o_drill_{secrets.token_hex(6)}"
                 with self.fake.state.lock:
-                    self.fake.state.user(openid, create=True).subscribed = True
+                    self.fake.state.member(openid).subscribed = True
                 u = WeChatUser(oa_openid=openid, subscribed=True)
                 s.add(u)
                 s.flush()

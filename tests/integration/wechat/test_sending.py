@@ -35,7 +35,7 @@ def test_quota_exhaustion_pauses_sending_and_resume_sends_the_rest_once(stack):
 
     stack.call("POST", "/_fake/reset")  # a new day: the quota is back (users are kept by re-subscribing)
     for u in users:
-        stack.fake.state.user(u, create=True).subscribed = True
+        stack.fake.state.member(u).subscribed = True
     assert sender.resume_sending(stack.services) == 2
     stack.run_worker()
     rows = _rows(stack)
