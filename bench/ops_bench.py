@@ -106,6 +106,10 @@ def steady(stack, rate: float, seconds: float) -> list[float]:
     return sorted(first[o] - uploaded[o] for o in first)
 
 
+#: Certifications run after worker-1 is started again, before the 2-worker burst.
+WARM_AFTER_RESTART = 4
+
+
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
@@ -127,7 +131,7 @@ def main() -> int:
         from bench.flow_bench import five_second_clip
 
         # encoded before the clock starts, so the phones' side costs no worker CPU during the runs
-        total = 2 + 2 * args.burst + max(1, int(args.rate * args.seconds))
+        total = 2 + WARM_AFTER_RESTART + 2 * args.burst + max(1, int(args.rate * args.seconds))
         clips = iter([five_second_clip(SHARED / VIDEO, i) for i in range(total)])
         stack.make_video = lambda: next(clips)
     try:
@@ -140,6 +144,10 @@ def main() -> int:
         print("throughput, 2 worker processes:", flush=True)
         stack.supervisor.ctl("start", "worker:worker-1")
         stack.supervisor.wait_running()
+        # the restarted worker loads its models on its first job (seconds of CPU): warm it as
+        # the first worker was, or the 2-worker figure measures a model load
+        warm = stack.add_people(WARM_AFTER_RESTART)
+        stack.wait_finished([stack.certify(p) for p in warm], timeout=300)
         two = burst(stack, args.burst)
         print(f"certifications per minute: 1 worker {one:.1f}, 2 workers {two:.1f}; "
               f"scaling efficiency {two / (2 * one) * 100:.0f} % (target ≥ 90 %)", flush=True)
