@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from certification import cycle
 from flows import clock, get_row
 from storage import audit
+from storage.db import insert_for
 from storage.models import (
     Agency,
     Certification,
@@ -63,16 +64,23 @@ def retiree_state(session: Session, retiree: Retiree, policy: cycle.CyclePolicy,
 
 
 def cycle_row(session: Session, agency: Agency, policy: cycle.CyclePolicy, day: dt.date) -> CertificationCycle:
-    """The cycle ``day`` belongs to, created on first use."""
+    """The cycle ``day`` belongs to, created on first use.
+
+    Two workers may record the year's first passes at the same moment: both find no row, and
+    a plain INSERT would kill the second job on the unique (agency, year). The insert skips a
+    row another transaction has just written (PostgreSQL waits for it to commit), and the row
+    is read again, whoever wrote it.
+    """
     year = cycle.cycle_year_of(policy, day)
-    row = session.scalar(select(CertificationCycle).where(CertificationCycle.agency_id == agency.id,
-                                                          CertificationCycle.year == year))
+    query = select(CertificationCycle).where(CertificationCycle.agency_id == agency.id,
+                                             CertificationCycle.year == year)
+    row = session.scalar(query)
     if row is None:
-        row = CertificationCycle(agency_id=agency.id, year=year, starts_on=cycle.cycle_start(policy, year),
-                                 deadline=cycle.deadline_for(policy, year),
-                                 suspend_on=cycle.suspension_date_for(policy, year))
-        session.add(row)
-        session.flush()
+        session.execute(insert_for(session, CertificationCycle).values(
+            agency_id=agency.id, year=year, starts_on=cycle.cycle_start(policy, year),
+            deadline=cycle.deadline_for(policy, year), suspend_on=cycle.suspension_date_for(policy, year),
+        ).on_conflict_do_nothing(index_elements=["agency_id", "year"]))
+        row = session.scalars(query).one()
     return row
 
 

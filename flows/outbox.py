@@ -43,14 +43,13 @@ from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy import event, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatClientException
 
 from flows.result import agency_phone
 from sms import SmsError
 from storage import queues
+from storage.db import insert_for
 from storage.models import Agency, Notification, Retiree, utcnow
 from storage.personal_data import DecryptionError
 from wechat import templates
@@ -112,8 +111,7 @@ def record(services, values: dict, session: Session | None = None) -> int:
             return record(services, values, own)
     lease = utcnow() + dt.timedelta(seconds=services.settings.outbox_lease_s)
     row = {"status": "queued", "lease_until": lease, **values}
-    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Notification)
-    statement = insert.values(**row)
+    statement = insert_for(session, Notification).values(**row)
     if row.get("dedupe_key"):
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     nid = session.execute(statement.returning(Notification.id)).scalar()

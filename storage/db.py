@@ -9,11 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def insert_for(session: Session, table: Any) -> Any:
+    """An INSERT of the session's dialect, so that ``on_conflict_do_nothing`` can be chained:
+    how two processes creating the same row at once both go on (PostgreSQL waits for the
+    other transaction, then skips; SQLite writers are serialised anyway)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def make_engine(url: str) -> Engine:
