@@ -7,8 +7,8 @@ Redis, SeaweedFS S3, the fake WeChat, and under supervisord gunicorn, rq workers
 scheduler and rq cron; real face videos (5-second clips of
 ``../shared/testdata/videos/lp_d3.mp4`` as in bench/flow_bench.py, unique per upload) through the HTTP API and the real models.
 
-1. Throughput: ``--burst`` certifications queued while the workers are suspended, then released, with 1 worker process and
-   then with 2; certifications per minute from the release to the last verdict,
+1. Throughput: ``--burst`` certifications uploaded, then submitted together, with 1 worker process and
+   then with 2; certifications per minute from the first submit to the last verdict,
    and the scaling efficiency (rate with 2 / (2 × rate with 1)). Each burst is run
    ``--repeats`` times and the median rate counts: one 16-job burst on this shared 2-core box
    varies by ±20 % from run to run (9.9–14.0 s for the same 16 with 1 worker), so a single
@@ -78,16 +78,27 @@ def cpu_by_kind() -> dict[str, float]:
 
 
 def burst(stack, n: int) -> float:
-    """Certifications per minute for ``n`` queued together: the workers are suspended (rq suspend)
-    while the phones upload and submit, then resumed, and the clock runs to the last verdict."""
-    from rq.suspension import resume, suspend
+    """Certifications per minute for ``n`` queued together: every phone uploads first (no job
+    yet), then all submit at once and the clock runs from the first submit to the last verdict.
 
+    Why not ``rq suspend`` / ``rq resume`` around the submits (as before 2026-12-04): a worker
+    blocked waiting for a job still takes the first one queued after the suspension, and a
+    suspended worker looks for the resumption once a second, so each burst began with a
+    random 0-1 s per worker and one job already done: noise of the size of the effect measured.
+    Idle workers here wait in a blocking pop and start on the first submit at once.
+    """
     people = stack.add_people(n)
-    suspend(stack.services.redis)
-    ids = [stack.certify(p) for p in people]
-    time.sleep(2)  # every worker has seen the suspension and sits idle
+    uploads = []
+    for p in people:
+        up = stack.upload(p)
+        assert up.status_code == 201, up.text
+        uploads.append((p, up.json()["attempt_id"]))
+    time.sleep(1)  # the uploads' own work (the web process, S3) is over before the clock starts
     start, cpu0 = time.monotonic(), cpu_by_kind()
-    resume(stack.services.redis)
+    for p, attempt_id in uploads:
+        sub = stack.submit(p, attempt_id)
+        assert sub.status_code == 202, sub.text
+    ids = [a for _, a in uploads]
     stack.wait_finished(ids, timeout=900)
     took, cpu1 = time.monotonic() - start, cpu_by_kind()
     statuses = stack.attempt_statuses(ids)
