@@ -21,14 +21,18 @@ from storage.db import Database, upgrade
 from storage.models import Agency, CertificationCycle
 
 
-def test_two_first_passes_of_the_year_at_once_share_one_cycle(postgres_url):
-    upgrade(postgres_url)
-    db = Database(postgres_url)
+def _database_with_agency(url: str) -> tuple[Database, int]:
+    upgrade(url)
+    db = Database(url)
     with db.session() as s:
         agency = Agency(code="harbin", name="哈尔滨市社保中心", cycle_policy=HARBIN.to_dict())
         s.add(agency)
         s.flush()
-        agency_id = agency.id
+        return db, agency.id
+
+
+def test_two_first_passes_of_the_year_at_once_share_one_cycle(postgres_url):
+    db, agency_id = _database_with_agency(postgres_url)
     day = dt.date(2026, 12, 4)
     got: dict[str, object] = {}
 
@@ -55,13 +59,9 @@ def test_two_first_passes_of_the_year_at_once_share_one_cycle(postgres_url):
 
 
 def test_the_cycle_is_created_once_and_then_found(tmp_path):
-    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
-    upgrade(url)
-    db = Database(url)
+    db, agency_id = _database_with_agency(f"sqlite:///{tmp_path / 'c.sqlite3'}")
     with db.session() as s:
-        agency = Agency(code="harbin", name="哈尔滨市社保中心", cycle_policy=HARBIN.to_dict())
-        s.add(agency)
-        s.flush()
+        agency = s.get(Agency, agency_id)
         first = cycle_row(s, agency, HARBIN, dt.date(2026, 12, 4))
         again = cycle_row(s, agency, HARBIN, dt.date(2026, 12, 5))
         assert first.id == again.id and first.year == again.year
