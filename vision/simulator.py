@@ -5,7 +5,10 @@ exercised by the tests, the benchmark and the fake WeChat demo without a person 
 of a camera. A simulated bona fide recording is built from a real clip of ../shared:
 
 1. ``load_source`` runs the face mesh on every frame of the clip and finds its actions
-   with the product's own detectors, plus a stretch of frames where the face rests;
+   with the product's own detectors, plus a stretch of frames where the face rests. Only
+   footage a compliant person would send is used (``usable_events``, ``rest_stretch``):
+   the whole face inside the picture, and turns, nods and mouth openings that last like
+   a deliberate action, not a glance while talking;
 2. ``retime`` lays out the output clip: the face rests, and after each prompt (plus the
    person's reaction delay: the words must end first, a late starter waits 2.5 s more)
    the frames of one real occurrence of the asked action play, optionally slowed (0.6x);
@@ -43,6 +46,17 @@ LATE_S = 2.5
 #: (0.1-0.15 s, fewer than 2 analysed frames at 10 fps); a blink done on request is a
 #: deliberate 0.3-0.6 s closure.
 BLINK_SPEED = 0.4
+#: A turn, nod or mouth opening done on request lasts at least this long in the source.
+#: Why: talking-head clips show 0.1-0.2 s "turns" during a head tilt (st_WDA_KatieHill:
+#: 0.16 s at 22 degrees); played at normal speed they fall between analysed frames, and no
+#: one asked to turn their head does that. Blinks are slowed instead (``BLINK_SPEED``).
+DELIBERATE_MIN_S = 0.3
+#: The landmark box may overhang the image by this fraction of its size and still count
+#: as inside: a chin tip or the edge of a cheek past the border (lp_d3's chin, 4 %) leaves
+#: the face readable; jo_real_1's drift cuts off 8-28 % of the face's width.
+EDGE_TOLERANCE = 0.05
+#: Footage played before and after an event (``retime``); it must show the face too.
+PRE_S, POST_S = 0.3, 0.4
 
 
 @dataclass
@@ -85,14 +99,53 @@ def load_source(path: str | Path, models, config: VisionConfig | None = None, ma
             h, w = f.shape[:2]
             ms.append(measure(pts, w, h, i / fps, config.mirrored_input) if pts is not None else FrameMeasure(i / fps, False))
     series = Series.from_measures(ms)
-    events = detect_actions(series, config)
-    return SourceClip(Path(path).name, frames, fps, ms, events, _rest_stretch(series, events, fps))
+    h, w = frames[0].shape[:2] if frames else (0, 0)
+    inside = face_inside(ms, w, h)
+    detected = detect_actions(series, config)
+    rest = rest_stretch(series, detected, fps, inside)  # rest away from every event, glances too
+    return SourceClip(Path(path).name, frames, fps, ms, usable_events(detected, inside, fps), rest)
 
 
-def _rest_stretch(s: Series, events: dict[str, list[ActionEvent]], fps: float) -> list[int]:
-    """Longest run of frames outside every detected action (padded by 0.3 s) with a face,
-    the head near its usual pose; at least a few frames."""
+def face_inside(measures: Sequence[FrameMeasure], w: int, h: int, tol: float = EDGE_TOLERANCE) -> np.ndarray:
+    """Per frame: a face was found and its landmark box lies inside the ``w`` x ``h`` image."""
+    out = np.zeros(len(measures), dtype=bool)
+    for i, m in enumerate(measures):
+        if not m.face or m.box is None:
+            continue
+        x1, y1, x2, y2 = m.box
+        mx, my = tol * (x2 - x1), tol * (y2 - y1)
+        out[i] = x1 >= -mx and y1 >= -my and x2 <= w + mx and y2 <= h + my
+    return out
+
+
+def usable_events(events: dict[str, list[ActionEvent]], inside: np.ndarray,
+                  fps: float) -> dict[str, list[ActionEvent]]:
+    """The detected events a simulated person may replay: the face is inside the picture
+    in every frame ``retime`` plays for it, and a turn, nod or mouth opening lasts at least
+    ``DELIBERATE_MIN_S``."""
+    n = inside.size
+    out: dict[str, list[ActionEvent]] = {}
+    for action, evs in events.items():
+        keep = []
+        for e in evs:
+            if action != "blink" and e.end - e.start + 1.0 / fps < DELIBERATE_MIN_S:
+                continue
+            i0 = max(0, int(np.floor((e.start - PRE_S) * fps)))
+            i1 = min(n - 1, int(np.ceil((e.end + POST_S) * fps)))
+            if n and inside[i0 : i1 + 1].all():
+                keep.append(e)
+        out[action] = keep
+    return out
+
+
+def rest_stretch(s: Series, events: dict[str, list[ActionEvent]], fps: float,
+                 inside: np.ndarray | None = None) -> list[int]:
+    """Longest run of frames outside every detected action (padded by 0.3 s) with a face
+    (inside the picture, where ``inside`` is given), the head near its usual pose; at
+    least a few frames."""
     busy = ~s.valid
+    if inside is not None:
+        busy |= ~inside
     for evs in events.values():
         for e in evs:
             busy |= (s.t >= e.start - 0.3) & (s.t <= e.end + 0.3)
@@ -107,7 +160,7 @@ def _rest_stretch(s: Series, events: dict[str, list[ActionEvent]], fps: float) -
                 best = (start, i)
             start = None
     if best[1] - best[0] < 5:
-        ok = np.flatnonzero(s.valid)
+        ok = np.flatnonzero(s.valid & inside) if inside is not None and (s.valid & inside).any() else np.flatnonzero(s.valid)
         return ok[: max(1, min(len(ok), int(fps)))].tolist() or [0]
     return list(range(best[0], best[1]))[: int(4 * fps)]
 
@@ -136,8 +189,8 @@ def retime(src: SourceClip, timeline: Timeline, fps: float | None = None, speed:
         if not evs:
             continue  # the clip cannot show it: the simulated person does not do it
         e = pick_event(evs)
-        seg0 = max(0.0, e.start - 0.3)
-        seg1 = min(len(src.frames) / src.fps - 1e-6, e.end + 0.4)
+        seg0 = max(0.0, e.start - PRE_S)
+        seg1 = min(len(src.frames) / src.fps - 1e-6, e.end + POST_S)
         begin = p.shown_s + (p.speech_s if after_speech else 0.0) + delay_s
         sp = min(speed, BLINK_SPEED) if p.action == "blink" else speed
         k0 = int(round(begin * fps))
