@@ -6,7 +6,10 @@ bona fide recordings (normal, 0.6x slowed, late-starting), and the CPU of the ne
 Bona fide set: every live video of ../shared (testdata + evaldata/liveness) whose footage
 shows at least one action clearly (each action is first rendered alone and kept only when
 the product's own detector finds it in its window: the simulator can only ask a simulated
-person for what the real footage shows). For each source, ``--challenges`` random
+person for what the real footage shows, and only footage with the whole face in the picture
+and deliberate turns, nods and mouth openings, as a person following the page does:
+``vision.simulator.usable_events``; since 2026-12-04, before which 7 of 108 bona fide
+rejections came from such footage). For each source, ``--challenges`` random
 timelines (random order of up to 3 of its actions, random light sequence, the server's
 speech times and 4 s windows), each rendered three ways: normal (moves 0.5 s after the
 spoken prompt ends), slowed (0.6x), late (waits 2.5 s after the spoken prompt ends); light gain and camera lag drawn at random
