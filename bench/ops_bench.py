@@ -8,11 +8,15 @@ scheduler and rq cron; real face videos (5-second clips of
 ``../shared/testdata/videos/lp_d3.mp4`` as in bench/flow_bench.py, unique per upload) through the HTTP API and the real models.
 
 1. Throughput: ``--burst`` certifications uploaded, then submitted together, with 1 worker process and
-   then with 2; certifications per minute from the first submit to the last verdict,
+   with 2; certifications per minute from the first submit to the last verdict,
    and the scaling efficiency (rate with 2 / (2 × rate with 1)). Each burst is run
    ``--repeats`` times and the median rate counts: one 16-job burst on this shared 2-core box
    varies by ±20 % from run to run (9.9–14.0 s for the same 16 with 1 worker), so a single
-   pair of bursts can read anywhere from 83 % to 106 %.
+   pair of bursts can read anywhere from 83 % to 106 %. The 1- and 2-worker bursts
+   alternate (1, 2, 1, 2, …): run as all 1-worker bursts and then all 2-worker ones, a
+   slow spell of the box fell on one phase only (the worker's CPU per certification moved
+   by 20 % between phases, in either direction from run to run). Each burst prints the
+   CPU time the hypervisor gave to other guests (steal), the box's share of it.
 2. Latency at a steady arrival rate: one certification every 1/``--rate`` s for
    ``--seconds``, 2 workers; each from the upload's 201 to the template message's
    arrival at the fake WeChat; p50 / p99 / max. Target p99 ≤ 5 s at 1 per second.
@@ -77,6 +81,12 @@ def cpu_by_kind() -> dict[str, float]:
     return out
 
 
+def steal_and_total() -> tuple[int, int]:
+    """(steal, total) jiffies of all CPUs so far, from the first line of /proc/stat."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (f[7] if len(f) > 7 else 0), sum(f[:8])
+
+
 def burst(stack, n: int) -> float:
     """Certifications per minute for ``n`` queued together: every phone uploads first (no job
     yet), then all submit at once and the clock runs from the first submit to the last verdict.
@@ -94,19 +104,20 @@ def burst(stack, n: int) -> float:
         assert up.status_code == 201, up.text
         uploads.append((p, up.json()["attempt_id"]))
     time.sleep(1)  # the uploads' own work (the web process, S3) is over before the clock starts
-    start, cpu0 = time.monotonic(), cpu_by_kind()
+    start, cpu0, st0 = time.monotonic(), cpu_by_kind(), steal_and_total()
     for p, attempt_id in uploads:
         sub = stack.submit(p, attempt_id)
         assert sub.status_code == 202, sub.text
     ids = [a for _, a in uploads]
     stack.wait_finished(ids, timeout=900)
-    took, cpu1 = time.monotonic() - start, cpu_by_kind()
+    took, cpu1, st1 = time.monotonic() - start, cpu_by_kind(), steal_and_total()
+    steal = (st1[0] - st0[0]) / max(1, st1[1] - st0[1]) * 100
     statuses = stack.attempt_statuses(ids)
     passed = sum(1 for s in statuses.values() if s == "passed")
     used = {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in cpu1}
     split = ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(used.items(), key=lambda kv: -kv[1]) if v / n >= 0.01)
     print(f"  {n} certifications ({passed} passed) in {took:.1f} s; CPU-s per certification: {split}; "
-          f"box busy {sum(used.values()) / took / (os.cpu_count() or 1) * 100:.0f} %", flush=True)
+          f"box busy {sum(used.values()) / took / (os.cpu_count() or 1) * 100:.0f} %, steal {steal:.1f} %", flush=True)
     return n / took * 60
 
 
@@ -172,24 +183,27 @@ def main() -> int:
         from bench.flow_bench import five_second_clip
 
         # encoded before the clock starts, so the phones' side costs no worker CPU during the runs
-        total = 2 + WARM_AFTER_RESTART + 2 * args.repeats * args.burst + max(1, int(args.rate * args.seconds))
+        total = 2 + args.repeats * (WARM_AFTER_RESTART + 2 * args.burst) + max(1, int(args.rate * args.seconds))
         clips = iter([five_second_clip(SHARED / VIDEO, i) for i in range(total)])
         stack.make_video = lambda: next(clips)
     try:
         print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
         warm = stack.add_people(2)
         stack.wait_finished([stack.certify(p) for p in warm], timeout=300)  # both workers load the models
-        print("throughput, 1 worker process:", flush=True)
-        stack.supervisor.ctl("stop", "worker:worker-1")
-        ones = [burst(stack, args.burst) for _ in range(args.repeats)]
-        print("throughput, 2 worker processes:", flush=True)
-        stack.supervisor.ctl("start", "worker:worker-1")
-        stack.supervisor.wait_running()
-        # the restarted worker loads its models on its first job (seconds of CPU): warm it as
-        # the first worker was, or the 2-worker figure measures a model load
-        warm = stack.add_people(WARM_AFTER_RESTART)
-        stack.wait_finished([stack.certify(p) for p in warm], timeout=300)
-        twos = [burst(stack, args.burst) for _ in range(args.repeats)]
+        ones: list[float] = []
+        twos: list[float] = []
+        for r in range(args.repeats):  # alternating, so a slow spell of the box hits both
+            print(f"throughput, 1 worker process ({r + 1}/{args.repeats}):", flush=True)
+            stack.supervisor.ctl("stop", "worker:worker-1")
+            ones.append(burst(stack, args.burst))
+            print(f"throughput, 2 worker processes ({r + 1}/{args.repeats}):", flush=True)
+            stack.supervisor.ctl("start", "worker:worker-1")
+            stack.supervisor.wait_running()
+            # the restarted worker loads its models on its first job (seconds of CPU): warm it as
+            # the first worker was, or the 2-worker figure measures a model load
+            warm = stack.add_people(WARM_AFTER_RESTART)
+            stack.wait_finished([stack.certify(p) for p in warm], timeout=300)
+            twos.append(burst(stack, args.burst))
         one, two = statistics.median(ones), statistics.median(twos)
         print(f"certifications per minute, median of {args.repeats} bursts of {args.burst}: "
               f"1 worker {one:.1f} ({min(ones):.1f}–{max(ones):.1f}), 2 workers {two:.1f} ({min(twos):.1f}–{max(twos):.1f}); "
