@@ -13,7 +13,12 @@ from both the observed and the expected signals. The score is the correlation ov
 three channels together, at the best lag. Its significance is read against a null
 distribution: the same correlation with ``null_sequences`` time-shifted copies of the
 sequence (same colours and rhythm, unrelated timing), which tells how much a face that
-moves but ignores the light correlates by chance. Three outcomes:
+moves but ignores the light correlates by chance, and with as many other sequences
+planned the way the server plans them for a recording of this length (what a recording
+made for another attempt was lit by). Why both: in a short recording the shifted copies
+share the sequence's own colours and vary less than another attempt's sequence does; a
+9 s replay of KatieHill lit by an earlier plan reached z 4.3 against shifted copies alone
+(bench/binding_bench.py, 2026-12-04). Three outcomes:
 
 * ``match``         correlation and z-score above their thresholds, gain positive;
 * ``mismatch``      no such response although a face with the smallest plausible gain
@@ -25,13 +30,14 @@ moves but ignores the light correlates by chance. Three outcomes:
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import cv2
 import numpy as np
 
-from vision.timeline import Flash, Timeline
+from vision.timeline import Flash, Timeline, plan_flashes
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,8 @@ class LightConfig:
     response_tau_s: float = 0.08
     #: Nuisance drifts slower than this period are removed.
     min_period_s: float = 6.0
-    #: How many time-shifted copies of the sequence form the null distribution, and the
-    #: smallest shift (seconds).
+    #: How many time-shifted copies of the sequence (and as many other attempts' sequences)
+    #: form the null distribution, and the smallest shift (seconds).
     null_sequences: int = 60
     null_min_shift_s: float = 2.0
     #: Match: correlation >= this, z-score against the null >= ``min_z``, gain > 0.
@@ -208,6 +214,15 @@ def _scores(o: np.ndarray, q: np.ndarray, wh: np.ndarray, x: np.ndarray) -> np.n
     return num / (np.sqrt(np.maximum(den2, 1e-18) * (o * o).sum()) + 1e-12)
 
 
+def other_attempts(timeline: Timeline, n: int) -> list[tuple[Flash, ...]]:
+    """``n`` light sequences planned as the server plans one for a recording as long as
+    ``timeline``'s (``plan_timeline``: flashes from 0.3 s to 0.3 s before the end). Seeded
+    by the timeline's own flashes, so one recording always gets the same verdict."""
+    seed = zlib.crc32(repr([(round(f.start_s, 3), f.rgb) for f in timeline.flashes]).encode())
+    rng = np.random.default_rng(seed)
+    return [plan_flashes(rng, 0.3, timeline.duration_s - 0.3) for _ in range(n)]
+
+
 def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = None) -> LightResult:
     """Compare the face colour with ``timeline``'s light sequence (see module docstring)."""
     cfg = cfg or LightConfig()
@@ -256,7 +271,10 @@ def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = 
     min_shift = int(cfg.null_min_shift_s / _DT)
     shifts = np.linspace(min_shift, max(min_shift, seg.shape[0] - min_shift), cfg.null_sequences).astype(int)
     rolled = np.stack([np.concatenate([grid[:lo], np.roll(seg, k, axis=0)]) for k in shifts])
-    null = _scores(o, q, wh, _sample(rolled, t, lags)).max(axis=1)
+    null_shifted = _scores(o, q, wh, _sample(rolled, t, lags)).max(axis=1)
+    others = other_attempts(timeline, cfg.null_sequences)
+    null_other = _scores(o, q, wh, _sample(_screen_grid(others, timeline.base_rgb, t_end, cfg.response_tau_s), t, lags))
+    null = np.concatenate([null_shifted, null_other.max(axis=1)])
     mu, sd = float(null.mean()), float(null.std()) + 1e-9
     z = (r - mu) / sd
     p = float((null >= r).mean())

@@ -39,6 +39,8 @@ PALETTE: tuple[tuple[float, float, float], ...] = (
 #: Colour shown between flashes (a calm grey).
 BASE_RGB: tuple[float, float, float] = (0.5, 0.5, 0.5)
 MIN_HOLD_S = 0.4
+#: Share of the flash span left to chance (``plan_flashes``): the timing must differ per plan.
+MIN_RANDOM_SHARE = 0.4
 MAX_LUMA_STEP = 0.5
 #: Default minimum window for one action after its spoken prompt has ended (issue 15: >= 4 s).
 DEFAULT_WINDOW_S = 4.0
@@ -179,21 +181,24 @@ def plan_flashes(
     end_s: float,
     n_min: int | None = None,
     n_max: int | None = None,
-    on_s: tuple[float, float] = (0.5, 1.2),
-    min_gap_s: float = 0.5,
+    on_s: tuple[float, float] = (MIN_HOLD_S, 1.2),
+    min_gap_s: float = MIN_HOLD_S,
 ) -> tuple[Flash, ...]:
     """Random flashes (count, colours, durations and gaps) between ``start_s`` and ``end_s``.
     Consecutive flashes never repeat a colour. The count is random, by default between
     one per 2.2 s and one per 1.5 s of recording (at least 6-10): each flash is one more
-    independent test of the face's response, so longer recordings get more."""
+    independent test of the face's response, so longer recordings get more. But at least
+    ``MIN_RANDOM_SHARE`` of the span stays free for random durations and gaps, fewer flashes
+    if need be: packed to their minimum holds, flashes beat at the same rhythm in every plan,
+    and an old recording's on/off pattern then fits a fresh plan (a 9 s plan of 8 flashes
+    was the same beat every time until 2026-12-04)."""
     span = max(0.0, end_s - start_s)
     if n_min is None:
         n_min = max(6, int(span / 2.2))
     if n_max is None:
         n_max = max(10, int(span / 1.5), n_min)
     n = int(rng.integers(n_min, n_max + 1))
-    # a short recording gets shorter flashes before it gets fewer of them
-    while n > 1 and (span - (n + 1) * min_gap_s) / n < on_s[0]:
+    while n > 1 and n * on_s[0] + (n + 1) * min_gap_s > (1.0 - MIN_RANDOM_SHARE) * span:
         n -= 1
     if n < 1 or span < on_s[0] + 2 * min_gap_s:
         return ()
