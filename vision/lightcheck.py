@@ -259,8 +259,13 @@ def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = 
     li = int(np.argmax(r_lags))
     r = float(r_lags[li])
     x_raw = proj @ own[li]
-    # gain in log units per unit of screen colour (unwhitened, for people to read)
-    gain = float((o_raw * x_raw).sum() / ((x_raw ** 2).sum() + 1e-12))
+    # gain in log units per unit of screen colour, estimated with the channels weighted by
+    # how quiet they are (generalised least squares: the whitened space the correlation
+    # lives in), so its sign is the correlation's. Why not the plain least-squares gain:
+    # head motion and auto-exposure swing all three channels together, and on a hand-held
+    # clip (jo_real_1) they turned it negative at correlation 0.53-0.57 and z 4.6-5.2
+    xw = x_raw @ wh
+    gain = float((o * xw).sum() / ((xw ** 2).sum() + 1e-12))
 
     # null distribution: the same sequence shifted in time (circularly, by 2 s or more):
     # same colours, durations and rhythm, unrelated timing. A face that ignores the light
