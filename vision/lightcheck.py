@@ -37,7 +37,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from vision.timeline import Flash, Timeline, plan_flashes
+from vision.timeline import Flash, Timeline, plan_light
 
 
 @dataclass(frozen=True)
@@ -216,11 +216,11 @@ def _scores(o: np.ndarray, q: np.ndarray, wh: np.ndarray, x: np.ndarray) -> np.n
 
 def other_attempts(timeline: Timeline, n: int) -> list[tuple[Flash, ...]]:
     """``n`` light sequences planned as the server plans one for a recording as long as
-    ``timeline``'s (``plan_timeline``: flashes from 0.3 s to 0.3 s before the end). Seeded
-    by the timeline's own flashes, so one recording always gets the same verdict."""
+    ``timeline``'s. Seeded by the timeline's own flashes, so one recording always gets the
+    same verdict."""
     seed = zlib.crc32(repr([(round(f.start_s, 3), f.rgb) for f in timeline.flashes]).encode())
     rng = np.random.default_rng(seed)
-    return [plan_flashes(rng, 0.3, timeline.duration_s - 0.3) for _ in range(n)]
+    return [plan_light(rng, timeline.duration_s) for _ in range(n)]
 
 
 def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = None) -> LightResult:
@@ -254,7 +254,10 @@ def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = 
     lags = np.arange(cfg.lag_min_s, cfg.lag_max_s + 1e-9, cfg.lag_step_s)
 
     t_end = float(t.max()) + 0.1
-    own = _sample(_screen_grid([timeline.flashes], timeline.base_rgb, t_end, cfg.response_tau_s), t, lags)[0]
+    # this attempt's sequence first, then other attempts' (for the null): one grid, one FFT
+    grids = _screen_grid([timeline.flashes, *other_attempts(timeline, cfg.null_sequences)], timeline.base_rgb,
+                         t_end, cfg.response_tau_s)
+    own = _sample(grids[:1], t, lags)[0]
     r_lags = _scores(o, q, wh, own)
     li = int(np.argmax(r_lags))
     r = float(r_lags[li])
@@ -270,16 +273,15 @@ def check_light(trace: FaceTrace, timeline: Timeline, cfg: LightConfig | None = 
     # null distribution: the same sequence shifted in time (circularly, by 2 s or more):
     # same colours, durations and rhythm, unrelated timing. A face that ignores the light
     # (or follows another attempt's light) correlates with it as with these.
-    grid = _screen_grid([timeline.flashes], timeline.base_rgb, t_end, cfg.response_tau_s)[0]
+    grid = grids[0]
     lo = max(0, int((float(t.min()) - cfg.lag_max_s - _T0) / _DT))
     seg = grid[lo:]
     min_shift = int(cfg.null_min_shift_s / _DT)
     shifts = np.linspace(min_shift, max(min_shift, seg.shape[0] - min_shift), cfg.null_sequences).astype(int)
     rolled = np.stack([np.concatenate([grid[:lo], np.roll(seg, k, axis=0)]) for k in shifts])
     null_shifted = _scores(o, q, wh, _sample(rolled, t, lags)).max(axis=1)
-    others = other_attempts(timeline, cfg.null_sequences)
-    null_other = _scores(o, q, wh, _sample(_screen_grid(others, timeline.base_rgb, t_end, cfg.response_tau_s), t, lags))
-    null = np.concatenate([null_shifted, null_other.max(axis=1)])
+    null_other = _scores(o, q, wh, _sample(grids[1:], t, lags)).max(axis=1)
+    null = np.concatenate([null_shifted, null_other])
     mu, sd = float(null.mean()), float(null.std()) + 1e-9
     z = (r - mu) / sd
     p = float((null >= r).mean())

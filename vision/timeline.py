@@ -41,6 +41,8 @@ BASE_RGB: tuple[float, float, float] = (0.5, 0.5, 0.5)
 MIN_HOLD_S = 0.4
 #: Share of the flash span left to chance (``plan_flashes``): the timing must differ per plan.
 MIN_RANDOM_SHARE = 0.4
+#: Flashes start this long after the first frame and end this long before the last.
+FLASH_MARGIN_S = 0.3
 MAX_LUMA_STEP = 0.5
 #: Default minimum window for one action after its spoken prompt has ended (issue 15: >= 4 s).
 DEFAULT_WINDOW_S = 4.0
@@ -222,6 +224,12 @@ def plan_flashes(
     return tuple(flashes)
 
 
+def plan_light(rng: np.random.Generator, duration_s: float) -> tuple[Flash, ...]:
+    """The light sequence the server plans for a recording ``duration_s`` long (also what
+    ``vision.lightcheck`` draws other attempts' sequences with)."""
+    return plan_flashes(rng, FLASH_MARGIN_S, duration_s - FLASH_MARGIN_S)
+
+
 def plan_timeline(
     actions: Sequence[str],
     rng: np.random.Generator,
@@ -244,6 +252,6 @@ def plan_timeline(
         prompts.append(Prompt(a, t, end, sp))
         t = end
     duration = t + tail_s
-    tl = Timeline(tuple(prompts), plan_flashes(rng, 0.3, duration - 0.3), duration, BASE_RGB, nonce)
+    tl = Timeline(tuple(prompts), plan_light(rng, duration), duration, BASE_RGB, nonce)
     tl.validate()
     return tl
