@@ -160,7 +160,8 @@ def rest_stretch(s: Series, events: dict[str, list[ActionEvent]], fps: float,
                 best = (start, i)
             start = None
     if best[1] - best[0] < 5:
-        ok = np.flatnonzero(s.valid & inside) if inside is not None and (s.valid & inside).any() else np.flatnonzero(s.valid)
+        framed = s.valid & inside if inside is not None else s.valid
+        ok = np.flatnonzero(framed if framed.any() else s.valid)
         return ok[: max(1, min(len(ok), int(fps)))].tolist() or [0]
     return list(range(best[0], best[1]))[: int(4 * fps)]
 

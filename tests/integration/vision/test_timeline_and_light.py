@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from flows.certify import SPEECH_S
 from vision.binding import check_windows
 from vision.fingerprint import Fingerprint, FingerprintConfig, compare, is_replay
 from vision.lightcheck import FaceTrace, check_light
 from vision.liveness import ActionEvent
-from vision.timeline import MIN_HOLD_S, Flash, Prompt, Timeline, check_photosafe, plan_timeline
+from vision.timeline import MIN_HOLD_S, Flash, Prompt, Timeline, check_photosafe, plan_timeline, relative_luma
 
 
 def tl_for(actions=("turn_left", "blink", "open_mouth"), seed=1, **kw) -> Timeline:
@@ -44,8 +45,6 @@ def test_light_sequences_are_photosensitive_safe_and_differ_per_attempt(seed):
         [f.start_s for f in tl.flashes] != [f.start_s for f in other.flashes]
 
 
-#: The server's speech times (flows.certify.SPEECH_S), copied to keep this test model- and flow-free.
-SPEECH = {"blink": 2.3, "turn_left": 4.8, "turn_right": 4.8, "open_mouth": 2.3, "nod": 2.6}
 
 
 def flash_envelope(tl: Timeline, t: np.ndarray) -> np.ndarray:
@@ -62,7 +61,7 @@ def test_two_plans_of_the_same_short_challenge_do_not_share_their_timing(actions
     rng = np.random.default_rng(11)
     corr = []
     for _ in range(200):
-        a, b = plan_timeline(list(actions), rng, speech_s=SPEECH), plan_timeline(list(actions), rng, speech_s=SPEECH)
+        a, b = plan_timeline(list(actions), rng, speech_s=SPEECH_S), plan_timeline(list(actions), rng, speech_s=SPEECH_S)
         t = np.arange(0.0, min(a.duration_s, b.duration_s), 0.1)
         corr.append(np.corrcoef(flash_envelope(a, t), flash_envelope(b, t))[0, 1])
         assert len(a.flashes) >= 6
@@ -76,7 +75,7 @@ def test_a_short_recording_lit_by_another_attempt_never_matches(actions):
     against shifted copies of the sequence); the null now holds other attempts' plans too."""
     for seed in range(40):
         rng = np.random.default_rng(700 + seed)
-        old, tl = plan_timeline(list(actions), rng, speech_s=SPEECH), plan_timeline(list(actions), rng, speech_s=SPEECH)
+        old, tl = plan_timeline(list(actions), rng, speech_s=SPEECH_S), plan_timeline(list(actions), rng, speech_s=SPEECH_S)
         r = check_light(synthetic_trace(old, tl.duration_s, gain=0.15, seed=seed), tl)
         assert r.status != "match", (seed, r)
 
@@ -115,7 +114,7 @@ def synthetic_trace(lit_by: Timeline | None, duration: float, gain: float = 0.1,
     logc = np.log(skin)[None, :] + (drift + swing)[:, None] + rng.normal(0, noise, (t.size, 3))
     if lit_by is not None:
         scr = lit_by.screen_rgb(t - lag) - np.asarray(lit_by.base_rgb)
-        logc += gain * scr - exposure * (scr @ np.array([0.2126, 0.7152, 0.0722]))[:, None]
+        logc += gain * scr - exposure * relative_luma(scr.T)[:, None]
     rgb = np.exp(logc)
     return FaceTrace(t, rgb, np.zeros(t.size), rgb @ np.array([0.299, 0.587, 0.114]))
 
