@@ -1,11 +1,20 @@
 """Benchmark: certifications per minute with 1 and 2 worker processes, and upload → message latency.
 
-    python bench/ops_bench.py [--burst 16] [--repeats 3] [--rate 1.0] [--seconds 40]
+    python bench/ops_bench.py [--burst 16] [--repeats 3] [--rate 1.0] [--seconds 40] [--clips]
 
 Runs the production-shaped stack of the drills (tests/e2e/drills/stack.py): PostgreSQL,
 Redis, SeaweedFS S3, the fake WeChat, and under supervisord gunicorn, rq workers, the
-scheduler and rq cron; real face videos (5-second clips of
-``../shared/testdata/videos/lp_d3.mp4`` as in bench/flow_bench.py, unique per upload) through the HTTP API and the real models.
+scheduler and rq cron; real face videos through the HTTP API and the real models: the whole
+11.8 s recording ``../shared/testdata/videos/lp_d3.mp4`` made unique per upload, or with
+``--clips`` its 5-second clips as in bench/flow_bench.py.
+
+Why the whole recording by default: a product recording of 2-3 actions is 15-20 s
+(vision/timeline.py: 1.5 s lead-in, per action the spoken prompt and a 4 s window, 1.5 s
+tail), so 11.8 s is still the short side of it. On 5-second clips the per-certification
+work outside the workers (web, PostgreSQL, Redis, S3, the fake WeChat: ~0.04 CPU-s, fixed
+per certification) is 8 % of the worker's, and on this 2-core box it runs on the cores the
+second worker needs, which caps the measured scaling near 90 % (README); that is a
+property of the box, not of the workers. Both figures are in README.
 
 1. Throughput: ``--burst`` certifications uploaded, then submitted together, with 1 worker process and
    with 2; certifications per minute from the first submit to the last verdict,
@@ -171,7 +180,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="bursts per worker count; the median rate counts")
     parser.add_argument("--rate", type=float, default=1.0)
     parser.add_argument("--seconds", type=float, default=40)
-    parser.add_argument("--full-video", action="store_true", help="the whole 12 s recording instead of 5 s clips")
+    parser.add_argument("--clips", action="store_true", help="5-second clips instead of the whole 11.8 s recording")
     args = parser.parse_args()
 
     from tests.e2e.drills import stack as drill_stack
@@ -179,7 +188,7 @@ def main() -> int:
     template = enrolled_template()
     tmp = Path(tempfile.mkdtemp(prefix="lifecert-ops-bench-"))
     stack = drill_stack.build(tmp, SHARED, template, VIDEO, workers=2)
-    if not args.full_video:  # the 5-second clips of bench/flow_bench.py, unique per upload
+    if args.clips:  # the 5-second clips of bench/flow_bench.py, unique per upload
         from bench.flow_bench import five_second_clip
 
         # encoded before the clock starts, so the phones' side costs no worker CPU during the runs
